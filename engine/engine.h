@@ -1,0 +1,101 @@
+// The engine: one loaded model with its preallocated activation arena, thread pool and
+// attention ring. forward() allocates nothing on the heap (fast path).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "engine/architecture.h"
+#include "engine/attention_ring.h"
+#include "engine/config.h"
+#include "engine/model_weights.h"
+
+namespace headmap {
+
+namespace cpu {
+class ThreadPool;
+}
+class WeightStore;
+
+struct EngineOptions {
+    int threads = 0;     // 0: all hardware threads
+    int ring_slots = 2;  // K
+    int max_seq = 0;     // 0: the model's max_positions
+};
+
+enum class Backend { Fast, Reference };
+
+// A named view of an intermediate buffer, for debugging and tests.
+using TapFn = void (*)(void* user, const char* name, int layer, std::span<const float> data);
+
+struct ForwardRequest {
+    std::span<const int32_t> ids;
+    // Layers whose maps go to the ring, one flag per layer; empty: every layer. Layers after the
+    // last flagged one are not computed unless `hidden` is set.
+    std::span<const uint8_t> emit_layers;
+    bool hidden = false;  // run every layer and the final norm; ForwardResult::hidden is filled
+    Backend backend = Backend::Fast;
+    TapFn tap = nullptr;
+    void* tap_user = nullptr;
+};
+
+struct ForwardResult {
+    int layers_computed = 0;
+    int maps_published = 0;
+    std::span<const float> hidden;  // (S, C) after the final norm, when requested
+};
+
+class Engine {
+public:
+    static Engine load(const std::filesystem::path& model_dir, const EngineOptions& options);
+    static Engine random(const ModelConfig& config, uint64_t seed, const EngineOptions& options);
+
+    Engine(Engine&&) noexcept;
+    Engine& operator=(Engine&&) noexcept;
+    ~Engine();
+
+    const ModelConfig& config() const { return config_; }
+    const ArchSpec& arch() const { return *arch_; }
+    const ModelWeights& weights() const { return weights_; }
+    int max_seq() const { return max_seq_; }
+    int threads() const;
+    AttentionRing& ring() { return *ring_; }
+
+    // Producer side: publishes each emitted layer's maps to ring() and blocks when it is full.
+    // Calls ring().finish() at the end. Errors (bad ids, too long) throw headmap::Error.
+    ForwardResult forward(const ForwardRequest& request);
+
+    // Runs forward() on this thread and `consumer` on a helper thread, slot by slot in layer
+    // order. An exception from either side stops both and is rethrown here.
+    ForwardResult run(const ForwardRequest& request,
+                      const std::function<void(const AttentionSlot&)>& consumer);
+
+private:
+    Engine();
+    void allocate(const EngineOptions& options);
+    void validate(const ForwardRequest& request) const;
+
+    ModelConfig config_;
+    const ArchSpec* arch_ = nullptr;
+    std::unique_ptr<WeightStore> store_;  // loaded checkpoints
+    std::vector<float> random_storage_;   // random weights
+    ModelWeights weights_;
+    int max_seq_ = 0;
+    std::unique_ptr<cpu::ThreadPool> pool_;
+    std::unique_ptr<AttentionRing> ring_;
+
+    // The activation arena: one allocation carved into the buffers below, sized for max_seq_.
+    std::unique_ptr<float[]> arena_;
+    std::span<float> residual_;  // (S, C)
+    std::span<float> normed_;    // (S, C)
+    std::span<float> qkv_;       // (S, 3C)
+    std::span<float> context_;   // (S, C)
+    std::span<float> mlp_;       // (S, F)
+    std::span<float> scratch_;   // attention scores of layers nobody consumes
+};
+
+}  // namespace headmap

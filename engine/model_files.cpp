@@ -1,0 +1,182 @@
+// Model lookup: a directory, a model under the project's weights/ folder, or a snapshot in the
+// Hugging Face hub cache.
+//
+// Cache layout (huggingface_hub):
+//   <cache>/models--ORG--NAME/refs/main          text file holding the revision hash
+//   <cache>/models--ORG--NAME/snapshots/<rev>/   files, usually symlinks into ../../blobs/
+#include "engine/model_files.h"
+
+#include <pwd.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "engine/error.h"
+
+namespace headmap {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+std::optional<std::string> environment(const char* name) {
+    const char* value = std::getenv(name);
+    if (value == nullptr || *value == '\0') return std::nullopt;
+    return std::string(value);
+}
+
+fs::path home_dir() {
+    if (auto home = environment("HOME")) return *home;
+    // No $HOME (e.g. some service environments): ask the password database.
+    if (const passwd* entry = ::getpwuid(::getuid());
+        entry != nullptr && entry->pw_dir != nullptr) {
+        return entry->pw_dir;
+    }
+    return {};
+}
+
+// Hub ids are "name" or "org/name" with letters, digits and -_. only; anything else cannot be a
+// cache entry, and refusing it keeps odd input from building paths outside the cache.
+bool is_valid_id_part(std::string_view part) {
+    if (part.empty() || part == "." || part == "..") return false;
+    for (char c : part) {
+        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                        (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
+        if (!ok) return false;
+    }
+    return true;
+}
+
+// Organisations the Hub moved legacy bare ids into; the cache uses the new folder name when the
+// model was downloaded under its new id.
+std::optional<std::string> canonical_org(std::string_view bare_id) {
+    static const std::pair<const char*, const char*> kAliases[] = {
+        {"gpt2", "openai-community"},
+        {"gpt2-medium", "openai-community"},
+        {"gpt2-large", "openai-community"},
+        {"gpt2-xl", "openai-community"},
+        {"distilgpt2", "distilbert"},
+        {"bert-base-uncased", "google-bert"},
+        {"bert-base-cased", "google-bert"},
+        {"bert-large-uncased", "google-bert"},
+        {"bert-large-cased", "google-bert"},
+        {"bert-base-multilingual-cased", "google-bert"},
+        {"bert-base-multilingual-uncased", "google-bert"},
+        {"roberta-base", "FacebookAI"},
+        {"roberta-large", "FacebookAI"},
+        {"distilroberta-base", "distilbert"},
+        {"distilbert-base-uncased", "distilbert"},
+        {"distilbert-base-cased", "distilbert"},
+        {"all-MiniLM-L6-v2", "sentence-transformers"},
+    };
+    for (const auto& [id, org] : kAliases) {
+        if (bare_id == id) return std::string(org);
+    }
+    return std::nullopt;
+}
+
+// Cache folders to try for `model`, in order; empty when `model` is not a hub id.
+std::vector<fs::path> repo_folders(const fs::path& cache, const std::string& model) {
+    const std::size_t slash = model.find('/');
+    if (slash != std::string::npos) {
+        const std::string_view org = std::string_view(model).substr(0, slash);
+        const std::string_view name = std::string_view(model).substr(slash + 1);
+        if (!is_valid_id_part(org) || !is_valid_id_part(name)) return {};
+        return {cache / ("models--" + std::string(org) + "--" + std::string(name))};
+    }
+    if (!is_valid_id_part(model)) return {};
+    std::vector<fs::path> folders = {cache / ("models--" + model)};
+    if (auto org = canonical_org(model))
+        folders.push_back(cache / ("models--" + *org + "--" + model));
+    return folders;
+}
+
+// The snapshot folder of one cached repo: refs/main when it names an existing snapshot, else the
+// only snapshot, else the most recently modified one.
+std::optional<fs::path> find_snapshot(const fs::path& repo) {
+    std::error_code ec;
+    const fs::path snapshots = repo / "snapshots";
+    if (!fs::is_directory(snapshots, ec)) return std::nullopt;
+
+    std::ifstream ref_file(repo / "refs" / "main");
+    std::string revision;
+    if (ref_file && std::getline(ref_file, revision)) {
+        while (!revision.empty() && (revision.back() == ' ' || revision.back() == '\r')) {
+            revision.pop_back();
+        }
+        if (is_valid_id_part(revision) && fs::is_directory(snapshots / revision, ec)) {
+            return snapshots / revision;
+        }
+    }
+
+    std::optional<fs::path> newest;
+    fs::file_time_type newest_time{};
+    for (const fs::directory_entry& entry : fs::directory_iterator(snapshots, ec)) {
+        if (!entry.is_directory(ec)) continue;
+        const fs::file_time_type time = entry.last_write_time(ec);
+        if (ec) continue;
+        if (!newest || time > newest_time) {
+            newest = entry.path();
+            newest_time = time;
+        }
+    }
+    return newest;
+}
+
+// A folder counts as a model when it holds a config or weights; weights/gpt2 with only the
+// tokenizer files, for example, must not shadow the cached gpt2 model.
+bool looks_like_model_dir(const fs::path& dir) {
+    std::error_code ec;
+    for (const char* file : {"config.json", "model.safetensors", "model.safetensors.index.json"}) {
+        if (fs::exists(dir / file, ec)) return true;
+    }
+    return false;
+}
+
+fs::path project_weights_dir() {
+    if (auto weights = environment("HEADMAP_WEIGHTS")) return *weights;
+    return "weights";
+}
+
+}  // namespace
+
+fs::path hf_hub_cache_dir() {
+    if (auto cache = environment("HF_HUB_CACHE")) return *cache;
+    if (auto hf_home = environment("HF_HOME")) return fs::path(*hf_home) / "hub";
+    return home_dir() / ".cache" / "huggingface" / "hub";
+}
+
+fs::path resolve_model_dir(const std::string& model) {
+    if (model.empty()) throw Error("model name is empty; pass a model directory or a model id");
+    std::error_code ec;
+    if (fs::is_directory(model, ec)) return model;
+
+    if (model.find('/') == std::string::npos && is_valid_id_part(model)) {
+        const fs::path local = project_weights_dir() / model;
+        if (fs::is_directory(local, ec) && looks_like_model_dir(local)) return local;
+    }
+
+    const fs::path cache = hf_hub_cache_dir();
+    const std::vector<fs::path> folders = repo_folders(cache, model);
+    for (const fs::path& folder : folders) {
+        if (auto snapshot = find_snapshot(folder)) return *snapshot;
+    }
+
+    std::string shown = model;  // keep the message on one line whatever was typed
+    for (char& c : shown) {
+        if (c == '\n' || c == '\r') c = ' ';
+    }
+    std::string searched;
+    for (const fs::path& folder : folders) {
+        searched += (searched.empty() ? "" : " or ") + folder.string();
+    }
+    if (searched.empty()) searched = cache.string() + " (not a valid model id)";
+    throw Error("model '" + shown + "' not found: not a directory, and no snapshot in " + searched +
+                "; pass a model directory or download it into the Hugging Face cache");
+}
+
+}  // namespace headmap

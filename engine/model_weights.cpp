@@ -1,0 +1,117 @@
+#include "engine/model_weights.h"
+
+#include <cmath>
+#include <random>
+
+#include "engine/error.h"
+#include "engine/safetensors.h"
+
+namespace headmap {
+
+std::vector<WeightSlot> weight_slots(const ModelConfig& config, const ArchSpec& arch,
+                                     ModelWeights& weights) {
+    const int64_t C = config.d_model, F = config.d_ff, V = config.vocab_size,
+                  P = config.max_positions;
+    const auto matrix = [&](int64_t in, int64_t out) {
+        return arch.weight_layout == WeightLayout::InOut ? std::vector<int64_t>{in, out}
+                                                         : std::vector<int64_t>{out, in};
+    };
+    using Init = WeightSlot::Init;
+    const TensorNames& n = arch.names;
+    std::vector<WeightSlot> slots;
+    slots.push_back({tensor_name(n.token_embedding, 0), {V, C}, &weights.token_embedding, Init::Normal});
+    slots.push_back({tensor_name(n.position_embedding, 0), {P, C}, &weights.position_embedding, Init::Normal});
+    weights.layers.assign(size_t(config.n_layer), LayerWeights{});
+    for (int l = 0; l < config.n_layer; ++l) {
+        LayerWeights& w = weights.layers[size_t(l)];
+        const auto add = [&](std::string_view name, std::vector<int64_t> shape,
+                             std::span<const float>* dest, Init init) {
+            slots.push_back({tensor_name(name, l), std::move(shape), dest, init});
+        };
+        add(n.attn_norm_weight, {C}, &w.attn_norm_weight, Init::Ones);
+        add(n.attn_norm_bias, {C}, &w.attn_norm_bias, Init::Zeros);
+        add(n.qkv_weight, matrix(C, 3 * C), &w.qkv_weight, Init::Normal);
+        add(n.qkv_bias, {3 * C}, &w.qkv_bias, Init::Zeros);
+        add(n.attn_out_weight, matrix(C, C), &w.attn_out_weight, Init::Normal);
+        add(n.attn_out_bias, {C}, &w.attn_out_bias, Init::Zeros);
+        add(n.mlp_norm_weight, {C}, &w.mlp_norm_weight, Init::Ones);
+        add(n.mlp_norm_bias, {C}, &w.mlp_norm_bias, Init::Zeros);
+        add(n.mlp_in_weight, matrix(C, F), &w.mlp_in_weight, Init::Normal);
+        add(n.mlp_in_bias, {F}, &w.mlp_in_bias, Init::Zeros);
+        add(n.mlp_out_weight, matrix(F, C), &w.mlp_out_weight, Init::Normal);
+        add(n.mlp_out_bias, {C}, &w.mlp_out_bias, Init::Zeros);
+    }
+    if (!n.final_norm_weight.empty()) {
+        slots.push_back({tensor_name(n.final_norm_weight, 0), {C}, &weights.final_norm_weight, Init::Ones});
+        slots.push_back({tensor_name(n.final_norm_bias, 0), {C}, &weights.final_norm_bias, Init::Zeros});
+    }
+    return slots;
+}
+
+void bind_weights(WeightStore& store, const ModelConfig& config, const ArchSpec& arch,
+                  ModelWeights& weights, const std::string& source) {
+    std::vector<WeightSlot> slots = weight_slots(config, arch, weights);
+    const std::string& probe = slots.front().name;
+    std::string prefix;
+    bool found = false;
+    for (std::string_view candidate : arch.name_prefixes) {
+        if (store.contains(std::string(candidate) + probe)) {
+            prefix = candidate;
+            found = true;
+            break;
+        }
+    }
+    if (!found) {
+        std::string tried;
+        for (std::string_view candidate : arch.name_prefixes)
+            tried += (tried.empty() ? "'" : ", '") + std::string(candidate) + probe + "'";
+        throw Error(source + ": tensor " + tried + " not found (expected for model_type " +
+                    config.model_type + ")");
+    }
+    for (WeightSlot& slot : slots) {
+        const std::string name = prefix + slot.name;
+        if (!store.contains(name))
+            throw Error(source + ": tensor '" + name + "' not found (expected for model_type " +
+                        config.model_type + ")");
+        *slot.destination = store.get(name, slot.shape);
+    }
+}
+
+std::vector<float> bind_random_weights(const ModelConfig& config, const ArchSpec& arch,
+                                       ModelWeights& weights, uint64_t seed) {
+    std::vector<WeightSlot> slots = weight_slots(config, arch, weights);
+    size_t total = 0;
+    for (const WeightSlot& slot : slots) {
+        size_t numel = 1;
+        for (int64_t d : slot.shape) numel *= size_t(d);
+        total += numel;
+    }
+    std::vector<float> storage(total);
+    // A cheap generator: 124M parameters must not take seconds. Sum of 4 uniforms, scaled to
+    // std 0.02, is close enough to normal for benchmarking and export tests.
+    std::mt19937_64 rng(seed);
+    size_t offset = 0;
+    for (WeightSlot& slot : slots) {
+        size_t numel = 1;
+        for (int64_t d : slot.shape) numel *= size_t(d);
+        float* data = storage.data() + offset;
+        if (slot.init == WeightSlot::Init::Normal) {
+            uint64_t state = rng();
+            for (size_t i = 0; i < numel; ++i) {
+                float sum = 0;
+                for (int k = 0; k < 4; ++k) {
+                    state = state * 6364136223846793005ull + 1442695040888963407ull;
+                    sum += float(state >> 40) * (1.0f / 16777216.0f);
+                }
+                data[i] = (sum - 2.0f) * 0.02f * std::sqrt(3.0f);
+            }
+        } else {
+            std::fill_n(data, numel, slot.init == WeightSlot::Init::Ones ? 1.0f : 0.0f);
+        }
+        *slot.destination = {data, numel};
+        offset += numel;
+    }
+    return storage;
+}
+
+}  // namespace headmap

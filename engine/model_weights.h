@@ -1,0 +1,57 @@
+// A model's weights as fp32 views, bound by walking one list of (name, shape, destination) built
+// from the architecture table. Loading, random initialisation and writing checkpoints all walk the
+// same list, so they cannot disagree about names or shapes.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "engine/architecture.h"
+#include "engine/config.h"
+
+namespace headmap {
+
+class WeightStore;
+
+struct LayerWeights {
+    std::span<const float> attn_norm_weight, attn_norm_bias;  // (C), (C)
+    std::span<const float> qkv_weight, qkv_bias;              // (C, 3C) or (3C, C); (3C)
+    std::span<const float> attn_out_weight, attn_out_bias;    // (C, C); (C)
+    std::span<const float> mlp_norm_weight, mlp_norm_bias;    // (C), (C)
+    std::span<const float> mlp_in_weight, mlp_in_bias;        // (C, F) or (F, C); (F)
+    std::span<const float> mlp_out_weight, mlp_out_bias;      // (F, C) or (C, F); (C)
+};
+
+struct ModelWeights {
+    std::span<const float> token_embedding;     // (V, C)
+    std::span<const float> position_embedding;  // (P, C)
+    std::span<const float> final_norm_weight, final_norm_bias;  // (C), (C)
+    std::vector<LayerWeights> layers;
+};
+
+// One tensor the model needs: its checkpoint name (without prefix), shape, and where it binds.
+struct WeightSlot {
+    std::string name;
+    std::vector<int64_t> shape;
+    std::span<const float>* destination;
+    enum class Init { Normal, Ones, Zeros } init;  // for random weights
+};
+
+// Every tensor of `config`'s model, in checkpoint order; `weights.layers` is resized here.
+std::vector<WeightSlot> weight_slots(const ModelConfig& config, const ArchSpec& arch,
+                                     ModelWeights& weights);
+
+// Binds all weights from a checkpoint, detecting the name prefix ("" or "transformer.").
+// `source` names the checkpoint in errors.
+void bind_weights(WeightStore& store, const ModelConfig& config, const ArchSpec& arch,
+                  ModelWeights& weights, const std::string& source);
+
+// Random weights (normal std 0.02 like HF's init, norms at 1/0), owned by the returned buffer.
+std::vector<float> bind_random_weights(const ModelConfig& config, const ArchSpec& arch,
+                                       ModelWeights& weights, uint64_t seed);
+
+}  // namespace headmap

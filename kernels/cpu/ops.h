@@ -1,0 +1,87 @@
+// CPU kernels: plain functions over raw row-major buffers (shapes in the comments).
+// namespace reference: simple loops, kept as the ground truth the fast path is tested against.
+// namespace cpu (fast): OpenBLAS sgemm (single-threaded per call) plus hand-written attention,
+// softmax, layernorm and GELU, parallelised by a ThreadPool.
+#pragma once
+
+#include <cstdint>
+#include <span>
+
+#include "kernels/cpu/thread_pool.h"
+#include "kernels/types.h"
+
+namespace headmap {
+
+// What a linear does with its result.
+enum class Epilogue {
+    Store,       // out = in·W + b
+    Accumulate,  // out += in·W + b   (fuses the residual add)
+    GeluTanh,    // out = gelu_tanh(in·W + b)
+    GeluErf,     // out = gelu_erf(in·W + b)
+};
+
+inline Epilogue gelu_epilogue(Activation activation) {
+    return activation == Activation::GeluTanh ? Epilogue::GeluTanh : Epilogue::GeluErf;
+}
+
+// Attention geometry. Q, K and V are read in place from the fused projection output
+// qkv (S, 3C): Q at column 0, K at column C, V at column 2C; head h uses columns h*D..(h+1)*D.
+struct AttentionShape {
+    int seq;       // S
+    int n_head;    // H
+    int head_dim;  // D; C = H*D
+    bool causal;
+};
+
+namespace reference {
+
+// x (S, C) = wte[ids] + wpe[position]
+void embed(std::span<float> x, std::span<const float> wte, std::span<const float> wpe,
+           std::span<const int32_t> ids, int C);
+// out (S, N) = epilogue(in (S, K) · W + bias); W is (K, N) for InOut, (N, K) for OutIn
+void linear(std::span<float> out, std::span<const float> in, std::span<const float> weight,
+            std::span<const float> bias, int S, int K, int N, WeightLayout layout,
+            Epilogue epilogue);
+// out (S, C) = (in - mean) / sqrt(var + eps) * w + b, per row
+void layernorm(std::span<float> out, std::span<const float> in, std::span<const float> weight,
+               std::span<const float> bias, int S, int C, float eps);
+// maps (H, S, S): softmax(QK^T / sqrt(D)) with the causal triangle exactly 0;
+// ctx (S, C) = maps · V, heads side by side.
+void attention(std::span<float> ctx, std::span<float> maps, std::span<const float> qkv,
+               const AttentionShape& shape);
+float gelu_tanh(float x);
+float gelu_erf(float x);
+
+}  // namespace reference
+
+namespace cpu {
+
+void embed(std::span<float> x, std::span<const float> wte, std::span<const float> wpe,
+           std::span<const int32_t> ids, int C);
+void linear(ThreadPool& pool, std::span<float> out, std::span<const float> in,
+            std::span<const float> weight, std::span<const float> bias, int S, int K, int N,
+            WeightLayout layout, Epilogue epilogue);
+void layernorm(ThreadPool& pool, std::span<float> out, std::span<const float> in,
+               std::span<const float> weight, std::span<const float> bias, int S, int C,
+               float eps);
+
+// Rows per attention task. Causal tasks compute only the key columns up to their last row.
+constexpr int kAttentionRowBlock = 64;
+
+// Scratch floats the fast attention needs when `maps` is empty (a layer nobody consumes).
+inline int64_t attention_scratch_floats(int threads, int max_seq) {
+    return int64_t(threads) * kAttentionRowBlock * max_seq;
+}
+
+// maps (H, S, S) is written in place (the ring slot) when non-empty; otherwise scores live in
+// `scratch` and are dropped. ctx (S, C) receives P·V.
+void attention(ThreadPool& pool, std::span<float> ctx, std::span<float> maps,
+               std::span<float> scratch, std::span<const float> qkv, const AttentionShape& shape);
+
+// In-place softmax over row[0, n); exported for tests.
+void softmax_row(float* row, int n);
+// Vectorisable exp used by softmax and GELU (max relative error ~2e-7 over the float range).
+void exp_inplace(float* x, int n);
+
+}  // namespace cpu
+}  // namespace headmap

@@ -1,0 +1,112 @@
+// The forward pass against Hugging Face transformers: fixtures made by
+// tools/reference/make_gpt2_fixtures.py (eager attention, output_attentions=True).
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+#include "engine/engine.h"
+#include "engine/safetensors.h"
+#include "test_support.h"
+#include "tokenizer/gpt2_bpe.h"
+
+using namespace headmap;
+using test_support::kTestData;
+
+namespace {
+
+struct Case {
+    std::string name, text;
+    std::vector<int32_t> ids;
+};
+
+std::vector<Case> read_cases(const std::filesystem::path& dir) {
+    const auto json = nlohmann::json::parse(test_support::read_file(dir / "expected.json"));
+    std::vector<Case> cases;
+    for (const auto& c : json.at("cases"))
+        cases.push_back({c.at("name"), c.at("text"), c.at("ids").get<std::vector<int32_t>>()});
+    return cases;
+}
+
+float max_abs_diff(std::span<const float> a, std::span<const float> b) {
+    REQUIRE(a.size() == b.size());
+    float worst = 0;
+    for (size_t i = 0; i < a.size(); ++i) worst = std::max(worst, std::fabs(a[i] - b[i]));
+    return worst;
+}
+
+// Runs every case of a fixture model on `backend`; compares maps (<= 1e-5) and hidden states.
+void check_fixture(const std::string& model, Backend backend) {
+    const std::filesystem::path dir = kTestData / model;
+    Engine engine = Engine::load(dir, EngineOptions{.threads = 2, .ring_slots = 2, .max_seq = 0});
+    const Gpt2Tokenizer tokenizer = Gpt2Tokenizer::load_dir(test_support::kGpt2Tokenizer);
+    const SafetensorsArchive expected = SafetensorsArchive::open(dir / "expected.safetensors");
+    WeightStore expected_store(SafetensorsArchive::open(dir / "expected.safetensors"));
+    const ModelConfig& config = engine.config();
+    const std::vector<Case> cases = read_cases(dir);
+    REQUIRE(cases.size() >= 6);
+    for (const Case& c : cases) {
+        CAPTURE(model);
+        CAPTURE(c.name);
+        CHECK(tokenizer.encode(c.text) == c.ids);
+        const int64_t S = int64_t(c.ids.size()), L = config.n_layer, H = config.n_head;
+        std::vector<float> maps;  // (L, H, S, S), gathered from the ring
+        std::vector<int> layers_seen;
+        ForwardRequest request;
+        request.ids = c.ids;
+        request.hidden = true;
+        request.backend = backend;
+        const ForwardResult result = engine.run(request, [&](const AttentionSlot& slot) {
+            layers_seen.push_back(slot.layer);
+            CHECK(slot.seq_len == S);
+            CHECK(slot.n_head == H);
+            maps.insert(maps.end(), slot.maps.begin(), slot.maps.end());
+        });
+        CHECK(result.layers_computed == L);
+        REQUIRE(layers_seen.size() == size_t(L));
+        for (int l = 0; l < L; ++l) CHECK(layers_seen[size_t(l)] == l);
+
+        const auto want_maps = expected_store.get(c.name + ".attentions", {L, H, S, S});
+        const float map_error = max_abs_diff(maps, want_maps);
+        CHECK(map_error <= 1e-5f);
+        const auto want_hidden = expected_store.get(c.name + ".hidden", {S, config.d_model});
+        CHECK(max_abs_diff(result.hidden, want_hidden) <= 5e-5f);
+
+        // Invariants of a causal softmax map: rows sum to 1, the upper triangle is exactly 0.
+        for (int64_t m = 0; m < L * H; ++m)
+            for (int64_t i = 0; i < S; ++i) {
+                const float* row = &maps[size_t((m * S + i) * S)];
+                double sum = 0;
+                for (int64_t j = 0; j < S; ++j) sum += row[j];
+                CHECK(std::fabs(sum - 1.0) <= 1e-5);
+                for (int64_t j = i + 1; j < S; ++j) REQUIRE(row[j] == 0.0f);
+            }
+    }
+}
+
+}  // namespace
+
+TEST_CASE("gpt2-tiny (F32, no prefix, BOOL attn.bias buffers) matches HF, fast path") {
+    check_fixture("gpt2-tiny", Backend::Fast);
+}
+
+TEST_CASE("distilgpt2-tiny (F16, transformer. prefix, sharded) matches HF, fast path") {
+    check_fixture("distilgpt2-tiny", Backend::Fast);
+}
+
+TEST_CASE("both fixtures match HF on the plain-loop reference path") {
+    check_fixture("gpt2-tiny", Backend::Reference);
+    check_fixture("distilgpt2-tiny", Backend::Reference);
+}
+
+TEST_CASE("the fixtures' maps are discriminative, so the comparison means something") {
+    WeightStore expected(SafetensorsArchive::open(kTestData / "gpt2-tiny" / "expected.safetensors"));
+    const auto maps = expected.get("case6.attentions", {2, 3, 64, 64});
+    // On the last rows (64 keys; uniform would give 1/64), the largest weight is far above uniform.
+    double mean_row_max = 0;
+    for (int m = 0; m < 6; ++m) {
+        const float* row = &maps[size_t((m * 64 + 63) * 64)];
+        mean_row_max += *std::max_element(row, row + 64) / 6.0;
+    }
+    CHECK(mean_row_max > 0.2);
+}

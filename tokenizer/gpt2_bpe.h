@@ -1,0 +1,59 @@
+// GPT-2 byte-level BPE, exactly as Hugging Face's GPT2TokenizerFast (add_prefix_space=false).
+//
+// encode():
+//   1. Invalid UTF-8 is replaced by U+FFFD per maximal invalid subsequence, as Python's
+//      bytes.decode("utf-8", errors="replace") does (so the ids equal HF's ids for that string).
+//   2. Added tokens (<|endoftext|>, and tokenizer.json's added_tokens) are split out first,
+//      leftmost-longest, and map straight to their ids; they are never merged with neighbours.
+//   3. Each remaining segment is split by GPT-2's pre-tokenizer pattern (hand-written matcher
+//      over generated Unicode tables, see gpt2_pretokenize.h), each piece is mapped byte by
+//      byte to GPT-2's printable "byte-to-unicode" alphabet and merged by BPE merge rank
+//      (lowest rank first, leftmost first on ties, like HF's tokenizers).
+// decode() concatenates the tokens' bytes. The result is returned as raw bytes even when it is
+// not valid UTF-8 (e.g. ids that split a multi-byte character); HF would substitute U+FFFD.
+//
+// A Gpt2Tokenizer is immutable after loading: encode/decode are const and safe to call from
+// several threads at once. Copies share the loaded tables.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace headmap {
+
+class Gpt2Tokenizer {
+  public:
+    // Reads tokenizer.json if present in `dir`, else vocab.json + merges.txt.
+    // Throws headmap::Error naming the missing or malformed file.
+    static Gpt2Tokenizer load_dir(const std::filesystem::path& dir);
+    // vocab.json + merges.txt (first line "#version: ..." skipped); <|endoftext|> from the vocab
+    // is registered as the special token, as GPT2TokenizerFast does.
+    static Gpt2Tokenizer from_vocab_merges(const std::filesystem::path& vocab_json,
+                                           const std::filesystem::path& merges_txt);
+    // tokenizer.json: model.vocab, model.merges ("a b" strings or ["a", "b"] pairs) and
+    // added_tokens. Configurations this class would not reproduce (a normalizer, a pre-tokenizer
+    // other than ByteLevel without prefix space, lstrip/rstrip/single_word added tokens) are
+    // rejected with headmap::Error rather than silently tokenized differently.
+    static Gpt2Tokenizer from_tokenizer_json(const std::filesystem::path& tokenizer_json);
+
+    // Invalid UTF-8 in `text` is replaced by U+FFFD per maximal invalid subsequence, as Python's
+    // bytes.decode("utf-8", errors="replace") does, before tokenizing.
+    std::vector<int32_t> encode(std::string_view text) const;
+    std::string decode(std::span<const int32_t> ids) const;  // ids -> bytes (see above)
+    std::string token_string(int32_t id) const;              // vocab string, e.g. "Ġworld"
+    std::string token_text(int32_t id) const;                // decoded bytes, e.g. " world"
+    int vocab_size() const;  // highest id + 1, added tokens included (50257 for GPT-2)
+
+  private:
+    struct Impl;
+    const Impl& impl() const;  // throws headmap::Error on a default-constructed tokenizer
+    std::shared_ptr<const Impl> impl_;
+};
+
+}  // namespace headmap

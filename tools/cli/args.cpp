@@ -1,0 +1,138 @@
+#include "tools/cli/args.h"
+
+#include <algorithm>
+#include <charconv>
+
+#include "engine/error.h"
+
+namespace headmap::cli {
+namespace {
+
+std::optional<long long> parse_integer(std::string_view text) {
+    long long value = 0;
+    const char* end = text.data() + text.size();
+    auto [ptr, ec] = std::from_chars(text.data(), end, value);
+    if (ec != std::errc() || ptr != end || text.empty()) return std::nullopt;
+    return value;
+}
+
+std::string join(const std::set<std::string>& names) {
+    std::string out;
+    for (const auto& n : names) out += (out.empty() ? "--" : ", --") + n;
+    return out;
+}
+
+}  // namespace
+
+Args::Args(const std::string& command, const std::vector<std::string>& argv,
+           const std::set<std::string>& valued, const std::set<std::string>& flags)
+    : command_(command) {
+    std::set<std::string> known = valued;
+    known.insert(flags.begin(), flags.end());
+    for (size_t i = 0; i < argv.size(); ++i) {
+        const std::string& arg = argv[i];
+        if (arg.rfind("--", 0) != 0)
+            throw Error("unexpected argument '" + arg + "' for '" + command + "' (expected options: " +
+                        join(known) + ")");
+        std::string name = arg.substr(2), value;
+        bool has_value = false;
+        if (auto eq = name.find('='); eq != std::string::npos) {
+            value = name.substr(eq + 1);
+            name = name.substr(0, eq);
+            has_value = true;
+        }
+        if (flags.count(name)) {
+            if (has_value) throw Error("option --" + name + " takes no value");
+            flags_.insert(name);
+        } else if (valued.count(name)) {
+            if (!has_value) {
+                if (i + 1 >= argv.size()) throw Error("option --" + name + " needs a value");
+                value = argv[++i];
+            }
+            values_[name] = value;
+        } else {
+            throw Error("unknown option '--" + name + "' for '" + command + "' (expected one of: " +
+                        join(known) + ")");
+        }
+    }
+}
+
+std::optional<std::string> Args::get(const std::string& name) const {
+    auto it = values_.find(name);
+    if (it == values_.end()) return std::nullopt;
+    return it->second;
+}
+
+std::string Args::required(const std::string& name) const {
+    auto value = get(name);
+    if (!value) throw Error("'" + command_ + "' needs --" + name);
+    return *value;
+}
+
+int Args::get_int(const std::string& name, int fallback, int min, int max) const {
+    auto value = get(name);
+    if (!value) return fallback;
+    auto parsed = parse_integer(*value);
+    if (!parsed || *parsed < min || *parsed > max)
+        throw Error("--" + name + " '" + *value + "' is not an integer in " + std::to_string(min) +
+                    ".." + std::to_string(max));
+    return int(*parsed);
+}
+
+std::vector<int> parse_int_list(const std::string& option, const std::string& text, int min, int max) {
+    std::vector<int> values;
+    size_t start = 0;
+    while (start <= text.size()) {
+        size_t comma = text.find(',', start);
+        if (comma == std::string::npos) comma = text.size();
+        const std::string item = text.substr(start, comma - start);
+        auto parsed = parse_integer(item);
+        if (!parsed || *parsed < min || *parsed > max)
+            throw Error("--" + option + ": '" + item + "' is not an integer in " +
+                        std::to_string(min) + ".." + std::to_string(max));
+        values.push_back(int(*parsed));
+        start = comma + 1;
+    }
+    return values;
+}
+
+std::vector<int> parse_selection(const std::string& what, const std::string& text, int count) {
+    const std::string range_text = "0.." + std::to_string(count - 1) + ", or -" +
+                                   std::to_string(count) + "..-1 from the end";
+    std::vector<int> picked;
+    if (text == "all") {
+        for (int i = 0; i < count; ++i) picked.push_back(i);
+        return picked;
+    }
+    const auto index = [&](const std::string& item) {
+        auto parsed = parse_integer(item);
+        if (!parsed)
+            throw Error(what + " '" + item + "' is not an integer (expected " + range_text + ")");
+        long long i = *parsed < 0 ? *parsed + count : *parsed;
+        if (i < 0 || i >= count)
+            throw Error(what + " " + item + " out of range (the model has " + std::to_string(count) +
+                        " " + what + "s: " + range_text + ")");
+        return int(i);
+    };
+    size_t start = 0;
+    while (start <= text.size()) {
+        size_t comma = text.find(',', start);
+        if (comma == std::string::npos) comma = text.size();
+        const std::string item = text.substr(start, comma - start);
+        // "a-b" is a range unless the dash is a leading minus sign.
+        const size_t dash = item.find('-', 1);
+        if (dash != std::string::npos && item[dash - 1] != '-') {
+            int first = index(item.substr(0, dash)), last = index(item.substr(dash + 1));
+            if (first > last) throw Error(what + " range '" + item + "' is empty (expected first <= last)");
+            for (int i = first; i <= last; ++i) picked.push_back(i);
+        } else {
+            picked.push_back(index(item));
+        }
+        start = comma + 1;
+    }
+    std::sort(picked.begin(), picked.end());
+    picked.erase(std::unique(picked.begin(), picked.end()), picked.end());
+    return picked;
+}
+
+}  // namespace headmap::cli

@@ -1,0 +1,37 @@
+// A small command-line parser: `--name value`, `--name=value` and boolean `--flag`s, checked
+// against the options a command declares.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace headmap::cli {
+
+class Args {
+public:
+    // `valued` options take a value; `flags` do not. Unknown options throw headmap::Error.
+    Args(const std::string& command, const std::vector<std::string>& argv,
+         const std::set<std::string>& valued, const std::set<std::string>& flags);
+
+    bool flag(const std::string& name) const { return flags_.count(name) != 0; }
+    std::optional<std::string> get(const std::string& name) const;
+    std::string required(const std::string& name) const;
+    int get_int(const std::string& name, int fallback, int min, int max) const;
+
+private:
+    std::string command_;
+    std::map<std::string, std::string> values_;
+    std::set<std::string> flags_;
+};
+
+// "64,256,1024" -> {64, 256, 1024}; each within [min, max].
+std::vector<int> parse_int_list(const std::string& option, const std::string& text, int min, int max);
+
+// Layer or head selection: "all", or a comma list of indices and ranges ("0,3,5-7");
+// negative indices count from the end. Returns sorted unique indices in [0, count).
+std::vector<int> parse_selection(const std::string& what, const std::string& text, int count);
+
+}  // namespace headmap::cli

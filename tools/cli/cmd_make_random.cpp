@@ -1,0 +1,74 @@
+// headmap make-random: writes a random-weight checkpoint of a named shape in the Hugging Face
+// layout (config.json, model.safetensors, and the tokenizer files when available), for
+// benchmarks and cold-start measurements without downloading real weights.
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "engine/error.h"
+#include "engine/engine.h"
+#include "engine/output_file.h"
+#include "engine/safetensors.h"
+#include "tools/cli/args.h"
+#include "tools/cli/commands.h"
+
+namespace headmap::cli {
+
+int cmd_make_random(const std::vector<std::string>& argv) {
+    const Args args("make-random", argv, {"config", "out", "tokenizer", "seed", "dtype"}, {});
+    const ModelConfig config = preset_config(args.get("config").value_or("gpt2"));
+    const std::filesystem::path out = args.required("out");
+    const std::string dtype_name = args.get("dtype").value_or("f32");
+    DType dtype;
+    if (dtype_name == "f32") dtype = DType::F32;
+    else if (dtype_name == "f16") dtype = DType::F16;
+    else if (dtype_name == "bf16") dtype = DType::BF16;
+    else throw Error("--dtype '" + dtype_name + "' (expected f32, f16 or bf16)");
+
+    std::error_code ec;
+    std::filesystem::create_directories(out, ec);
+    if (ec) throw Error("cannot create " + out.string() + ": " + ec.message());
+
+    const ArchSpec& arch = arch_for(config.model_type);
+    ModelWeights weights;
+    const std::vector<float> data =
+        bind_random_weights(config, arch, weights, uint64_t(args.get_int("seed", 1234, 0, 1 << 30)));
+    // bind_random_weights stores tensors in weight_slots() order; walk the same list for names.
+    ModelWeights unused;
+    std::vector<TensorToWrite> tensors;
+    size_t offset = 0;
+    for (const WeightSlot& slot : weight_slots(config, arch, unused)) {
+        size_t numel = 1;
+        for (int64_t d : slot.shape) numel *= size_t(d);
+        tensors.push_back({slot.name, dtype, slot.shape, std::span<const float>(data).subspan(offset, numel)});
+        offset += numel;
+    }
+    write_safetensors(out / "model.safetensors", tensors);
+
+    nlohmann::json json = {{"model_type", config.model_type},
+                           {"architectures", {"GPT2LMHeadModel"}},
+                           {"n_layer", config.n_layer},
+                           {"n_head", config.n_head},
+                           {"n_embd", config.d_model},
+                           {"n_positions", config.max_positions},
+                           {"n_ctx", config.max_positions},
+                           {"n_inner", nullptr},
+                           {"vocab_size", config.vocab_size},
+                           {"layer_norm_epsilon", config.norm_eps},
+                           {"activation_function", "gelu_new"}};
+    const std::string text = json.dump(2) + "\n";
+    AtomicOutputFile config_file(out / "config.json");
+    config_file.write(std::as_bytes(std::span(text)));
+    config_file.commit();
+
+    const std::filesystem::path tokenizer = args.get("tokenizer").value_or("weights/gpt2");
+    for (const char* name : {"vocab.json", "merges.txt", "tokenizer.json"}) {
+        if (std::filesystem::exists(tokenizer / name)) {
+            std::filesystem::copy_file(tokenizer / name, out / name,
+                                       std::filesystem::copy_options::overwrite_existing, ec);
+            if (ec) throw Error("cannot copy " + (tokenizer / name).string() + ": " + ec.message());
+        }
+    }
+    return 0;
+}
+
+}  // namespace headmap::cli

@@ -1,0 +1,15 @@
+// The headmap subcommands. Each returns the process exit code; errors throw headmap::Error,
+// which main() turns into one line on stderr and exit code 2.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace headmap::cli {
+
+int cmd_tokenize(const std::vector<std::string>& argv);
+int cmd_export(const std::vector<std::string>& argv);
+int cmd_bench(const std::vector<std::string>& argv);
+int cmd_make_random(const std::vector<std::string>& argv);
+
+}  // namespace headmap::cli

@@ -1,0 +1,59 @@
+// headmap: the command-line tool. Every error is caught here once: one line on stderr, exit 2.
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <new>
+#include <string>
+#include <vector>
+
+#include "engine/error.h"
+#include "tools/cli/commands.h"
+
+namespace {
+
+constexpr const char* kUsage =
+    "usage: headmap COMMAND [options]\n"
+    "\n"
+    "commands:\n"
+    "  tokenize     --model DIR|ID --text TEXT [--tokens] [--tokenizer DIR] [--truncate]\n"
+    "               print the token ids (or token strings) on one line\n"
+    "  export       --model DIR|ID --text TEXT --out FILE.npy [--layers SEL] [--heads SEL]\n"
+    "               [--tokenizer DIR] [--truncate] [--threads N] [--ring K]\n"
+    "               write attention maps as float32 (layers, heads, S, S), rows attending\n"
+    "  bench        [--config gpt2|gpt2-medium] [--seq 64,256,1024] [--threads N] [--runs R] [--ring K]\n"
+    "               time the forward with every map streamed; one JSON line per length\n"
+    "  make-random  --out DIR [--config gpt2|gpt2-medium] [--dtype f32|f16|bf16] [--seed N]\n"
+    "               [--tokenizer DIR]   write a random-weight checkpoint in the HF layout\n"
+    "\n"
+    "SEL is 'all' or a list like 0,3,5-7; negative numbers count from the end.\n"
+    "--model takes a directory or a Hugging Face id found in the local cache (HF_HUB_CACHE, HF_HOME).\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") ||
+        !std::strcmp(argv[1], "help")) {
+        std::fputs(kUsage, argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    const std::string command = argv[1];
+    const std::vector<std::string> args(argv + 2, argv + argc);
+    try {
+        if (command == "tokenize") return headmap::cli::cmd_tokenize(args);
+        if (command == "export") return headmap::cli::cmd_export(args);
+        if (command == "bench") return headmap::cli::cmd_bench(args);
+        if (command == "make-random") return headmap::cli::cmd_make_random(args);
+        std::fprintf(stderr,
+                     "headmap: error: unknown command '%s' (expected tokenize, export, bench or "
+                     "make-random; see headmap --help)\n",
+                     command.c_str());
+        return 2;
+    } catch (const headmap::Error& e) {
+        std::fprintf(stderr, "headmap: error: %s\n", e.what());
+    } catch (const std::bad_alloc&) {
+        std::fprintf(stderr, "headmap: error: out of memory\n");
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "headmap: error: %s\n", e.what());
+    }
+    return 2;
+}
