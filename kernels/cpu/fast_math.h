@@ -4,8 +4,8 @@
 #pragma once
 
 #include <algorithm>
+#include <bit>
 #include <cstdint>
-#include <cstring>
 
 namespace headmap::cpu::fast_math {
 
@@ -15,7 +15,9 @@ constexpr int kLanes = 8;
 // Cephes degree-6 polynomial, ~2 ulp.
 inline void exp_inplace(float* __restrict x, int n) {
     for (int i = 0; i < n; ++i) {
-        float v = std::min(std::max(x[i], -87.0f), 88.0f);
+        float v = x[i];
+        v = v < -87.0f ? -87.0f : v;  // selects, not std::min/max: keeps the loop branch-free
+        v = v > 88.0f ? 88.0f : v;
         float nf = (v * 1.44269504088896341f + 12582912.0f) - 12582912.0f;  // round to nearest
         float r = v - nf * 0.693359375f;
         r = r + nf * 2.12194440e-4f;
@@ -26,9 +28,7 @@ inline void exp_inplace(float* __restrict x, int n) {
         p = p * r + 1.6666665459e-1f;
         p = p * r + 5.0000001201e-1f;
         p = p * (r * r) + r + 1.0f;
-        int32_t bits = (static_cast<int32_t>(nf) + 127) << 23;
-        float scale;
-        std::memcpy(&scale, &bits, sizeof scale);
+        const float scale = std::bit_cast<float>((static_cast<int32_t>(nf) + 127) << 23);
         x[i] = p * scale;
     }
 }
