@@ -24,6 +24,8 @@ int cmd_make_random(const std::vector<std::string>& argv) {
     else if (dtype_name == "bf16") dtype = DType::BF16;
     else throw Error("--dtype '" + dtype_name + "' (expected f32, f16 or bf16)");
 
+    const uint64_t seed = uint64_t(args.get_int("seed", 1234, 0, 1 << 30));  // checked before mkdir
+
     std::error_code ec;
     std::filesystem::create_directories(out, ec);
     if (ec) throw Error("cannot create " + out.string() + ": " + ec.message());
@@ -31,7 +33,7 @@ int cmd_make_random(const std::vector<std::string>& argv) {
     const ArchSpec& arch = arch_for(config.model_type);
     ModelWeights weights;
     const std::vector<float> data =
-        bind_random_weights(config, arch, weights, uint64_t(args.get_int("seed", 1234, 0, 1 << 30)));
+        bind_random_weights(config, arch, weights, seed);
     // bind_random_weights stores tensors in weight_slots() order; walk the same list for names.
     ModelWeights unused;
     std::vector<TensorToWrite> tensors;

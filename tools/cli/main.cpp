@@ -28,6 +28,18 @@ constexpr const char* kUsage =
     "SEL is 'all' or a list like 0,3,5-7; negative numbers count from the end.\n"
     "--model takes a directory or a Hugging Face id found in the local cache (HF_HUB_CACHE, HF_HOME).\n";
 
+// Errors quote user input (paths, option values), which may hold line breaks; the contract is
+// one line on stderr, so they are shown escaped.
+void print_error(const std::string& message) {
+    std::string line;
+    for (char c : message) {
+        if (c == '\n') line += "\\n";
+        else if (c == '\r') line += "\\r";
+        else line += c;
+    }
+    std::fprintf(stderr, "headmap: error: %s\n", line.c_str());
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -43,17 +55,13 @@ int main(int argc, char** argv) {
         if (command == "export") return headmap::cli::cmd_export(args);
         if (command == "bench") return headmap::cli::cmd_bench(args);
         if (command == "make-random") return headmap::cli::cmd_make_random(args);
-        std::fprintf(stderr,
-                     "headmap: error: unknown command '%s' (expected tokenize, export, bench or "
-                     "make-random; see headmap --help)\n",
-                     command.c_str());
+        print_error("unknown command '" + command +
+                    "' (expected tokenize, export, bench or make-random; see headmap --help)");
         return 2;
-    } catch (const headmap::Error& e) {
-        std::fprintf(stderr, "headmap: error: %s\n", e.what());
     } catch (const std::bad_alloc&) {
-        std::fprintf(stderr, "headmap: error: out of memory\n");
-    } catch (const std::exception& e) {
-        std::fprintf(stderr, "headmap: error: %s\n", e.what());
+        print_error("out of memory");
+    } catch (const std::exception& e) {  // headmap::Error and the few std errors left
+        print_error(e.what());
     }
     return 2;
 }
