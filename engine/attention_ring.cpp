@@ -8,7 +8,8 @@ namespace headmap {
 
 AttentionRing::AttentionRing(int slots, size_t floats_per_slot)
     : slots_(slots), floats_per_slot_(floats_per_slot) {
-    if (slots < 1) throw Error("attention ring needs at least 1 slot, got " + std::to_string(slots));
+    if (slots < 1)
+        throw Error("attention ring needs at least 1 slot, got " + std::to_string(slots));
     // Left uninitialised on purpose: pages are faulted in by the first forward that uses them.
     storage_.reset(new float[size_t(slots) * floats_per_slot]);
     meta_.reset(new SlotMeta[size_t(slots)]);

@@ -29,7 +29,7 @@ struct AttentionSlot {
 };
 
 class AttentionRing {
-public:
+  public:
     AttentionRing(int slots, size_t floats_per_slot);
 
     int slots() const { return slots_; }
@@ -50,7 +50,7 @@ public:
     // Starts a new pass; only valid when no slot is held.
     void reset();
 
-private:
+  private:
     int slots_;
     size_t floats_per_slot_;
     std::unique_ptr<float[]> storage_;  // slots_ * floats_per_slot_

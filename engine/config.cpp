@@ -56,11 +56,13 @@ ModelConfig parse_gpt2(const json& config, const std::string& source) {
     }
     c.activation = parse_activation(activation, source);
     // Variants that change the attention scores are refused rather than silently mis-computed.
-    if (auto it = config.find("scale_attn_weights"); it != config.end() && it->is_boolean() && !it->get<bool>())
+    if (auto it = config.find("scale_attn_weights");
+        it != config.end() && it->is_boolean() && !it->get<bool>())
         throw Error(source + ": scale_attn_weights=false is not supported (expected true)");
     if (auto it = config.find("scale_attn_by_inverse_layer_idx");
         it != config.end() && it->is_boolean() && it->get<bool>())
-        throw Error(source + ": scale_attn_by_inverse_layer_idx=true is not supported (expected false)");
+        throw Error(source +
+                    ": scale_attn_by_inverse_layer_idx=true is not supported (expected false)");
     if (c.d_model % c.n_head != 0)
         throw Error(source + ": n_embd " + std::to_string(c.d_model) +
                     " is not divisible by n_head " + std::to_string(c.n_head));
@@ -83,7 +85,8 @@ ModelConfig parse_model_config(std::string_view json_text, const std::string& so
 
 ModelConfig load_model_config(const std::filesystem::path& config_json) {
     std::ifstream in(config_json, std::ios::binary);
-    if (!in) throw Error("cannot read " + config_json.string() + " (expected the model's config.json)");
+    if (!in)
+        throw Error("cannot read " + config_json.string() + " (expected the model's config.json)");
     std::stringstream text;
     text << in.rdbuf();
     return parse_model_config(text.str(), config_json.string());

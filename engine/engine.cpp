@@ -26,14 +26,17 @@ Engine::Engine(Engine&&) noexcept = default;
 Engine& Engine::operator=(Engine&&) noexcept = default;
 Engine::~Engine() = default;
 
-int Engine::threads() const { return pool_->size(); }
+int Engine::threads() const {
+    return pool_->size();
+}
 
 Engine Engine::load(const std::filesystem::path& model_dir, const EngineOptions& options) {
     Engine engine;
     engine.config_ = load_model_config(model_dir / "config.json");
     engine.arch_ = &arch_for(engine.config_.model_type);
     engine.store_ = std::make_unique<WeightStore>(SafetensorsArchive::open(model_dir));
-    bind_weights(*engine.store_, engine.config_, *engine.arch_, engine.weights_, model_dir.string());
+    bind_weights(*engine.store_, engine.config_, *engine.arch_, engine.weights_,
+                 model_dir.string());
     engine.allocate(options);
     return engine;
 }
@@ -49,10 +52,10 @@ Engine Engine::random(const ModelConfig& config, uint64_t seed, const EngineOpti
 
 void Engine::allocate(const EngineOptions& options) {
     if (arch_->norm_placement != NormPlacement::PreLN)
-        throw Error("model_type " + config_.model_type + ": post-LN encoders are not supported yet");
-    const int threads = options.threads > 0
-                            ? options.threads
-                            : std::max(1, int(std::thread::hardware_concurrency()));
+        throw Error("model_type " + config_.model_type +
+                    ": post-LN encoders are not supported yet");
+    const int threads = options.threads > 0 ? options.threads
+                                            : std::max(1, int(std::thread::hardware_concurrency()));
     max_seq_ = options.max_seq > 0 ? std::min(options.max_seq, config_.max_positions)
                                    : config_.max_positions;
     // All parallelism comes from our pool; OpenBLAS runs single-threaded inside each task.
@@ -111,11 +114,11 @@ ForwardResult Engine::forward(const ForwardRequest& request) {
             if (request.emit_layers[size_t(l)]) last_layer = l;
     }
     // Views of the arena at this sequence length.
-    const std::span<float> x = residual_.first(size_t(S) * C);      // (S, C)
-    const std::span<float> normed = normed_.first(size_t(S) * C);   // (S, C)
-    const std::span<float> qkv = qkv_.first(size_t(S) * 3 * C);     // (S, 3C)
-    const std::span<float> context = context_.first(size_t(S) * C); // (S, C)
-    const std::span<float> mlp = mlp_.first(size_t(S) * F);         // (S, F)
+    const std::span<float> x = residual_.first(size_t(S) * C);       // (S, C)
+    const std::span<float> normed = normed_.first(size_t(S) * C);    // (S, C)
+    const std::span<float> qkv = qkv_.first(size_t(S) * 3 * C);      // (S, 3C)
+    const std::span<float> context = context_.first(size_t(S) * C);  // (S, C)
+    const std::span<float> mlp = mlp_.first(size_t(S) * F);          // (S, F)
     const auto tap = [&](const char* name, int layer, std::span<const float> data) {
         if (request.tap) request.tap(request.tap_user, name, layer, data);
     };
@@ -165,7 +168,8 @@ ForwardResult Engine::forward(const ForwardRequest& request) {
         tap("attn_residual", l, x);
         layernorm(normed, x, w.mlp_norm_weight, w.mlp_norm_bias);
         tap("mlp_norm", l, normed);
-        linear(mlp, normed, w.mlp_in_weight, w.mlp_in_bias, C, F, gelu_epilogue(config_.activation));
+        linear(mlp, normed, w.mlp_in_weight, w.mlp_in_bias, C, F,
+               gelu_epilogue(config_.activation));
         tap("mlp_act", l, mlp);
         linear(x, mlp, w.mlp_out_weight, w.mlp_out_bias, F, C, Epilogue::Accumulate);
         tap("mlp_residual", l, x);

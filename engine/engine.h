@@ -50,7 +50,7 @@ struct ForwardResult {
 };
 
 class Engine {
-public:
+  public:
     static Engine load(const std::filesystem::path& model_dir, const EngineOptions& options);
     static Engine random(const ModelConfig& config, uint64_t seed, const EngineOptions& options);
 
@@ -74,7 +74,7 @@ public:
     ForwardResult run(const ForwardRequest& request,
                       const std::function<void(const AttentionSlot&)>& consumer);
 
-private:
+  private:
     Engine();
     void allocate(const EngineOptions& options);
     void validate(const ForwardRequest& request) const;

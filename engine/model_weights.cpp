@@ -19,8 +19,10 @@ std::vector<WeightSlot> weight_slots(const ModelConfig& config, const ArchSpec& 
     using Init = WeightSlot::Init;
     const TensorNames& n = arch.names;
     std::vector<WeightSlot> slots;
-    slots.push_back({tensor_name(n.token_embedding, 0), {V, C}, &weights.token_embedding, Init::Normal});
-    slots.push_back({tensor_name(n.position_embedding, 0), {P, C}, &weights.position_embedding, Init::Normal});
+    slots.push_back(
+        {tensor_name(n.token_embedding, 0), {V, C}, &weights.token_embedding, Init::Normal});
+    slots.push_back(
+        {tensor_name(n.position_embedding, 0), {P, C}, &weights.position_embedding, Init::Normal});
     weights.layers.assign(size_t(config.n_layer), LayerWeights{});
     for (int l = 0; l < config.n_layer; ++l) {
         LayerWeights& w = weights.layers[size_t(l)];
@@ -42,8 +44,10 @@ std::vector<WeightSlot> weight_slots(const ModelConfig& config, const ArchSpec& 
         add(n.mlp_out_bias, {C}, &w.mlp_out_bias, Init::Zeros);
     }
     if (!n.final_norm_weight.empty()) {
-        slots.push_back({tensor_name(n.final_norm_weight, 0), {C}, &weights.final_norm_weight, Init::Ones});
-        slots.push_back({tensor_name(n.final_norm_bias, 0), {C}, &weights.final_norm_bias, Init::Zeros});
+        slots.push_back(
+            {tensor_name(n.final_norm_weight, 0), {C}, &weights.final_norm_weight, Init::Ones});
+        slots.push_back(
+            {tensor_name(n.final_norm_bias, 0), {C}, &weights.final_norm_bias, Init::Zeros});
     }
     return slots;
 }

@@ -27,8 +27,8 @@ struct LayerWeights {
 };
 
 struct ModelWeights {
-    std::span<const float> token_embedding;     // (V, C)
-    std::span<const float> position_embedding;  // (P, C)
+    std::span<const float> token_embedding;                     // (V, C)
+    std::span<const float> position_embedding;                  // (P, C)
     std::span<const float> final_norm_weight, final_norm_bias;  // (C), (C)
     std::vector<LayerWeights> layers;
 };

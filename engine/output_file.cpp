@@ -15,7 +15,8 @@ AtomicOutputFile::AtomicOutputFile(std::filesystem::path path) : path_(std::move
     std::filesystem::path dir = path_.parent_path();
     if (dir.empty()) dir = ".";
     if (std::filesystem::is_directory(path_))
-        throw Error("cannot write " + path_.string() + ": it is a directory (expected a file path)");
+        throw Error("cannot write " + path_.string() +
+                    ": it is a directory (expected a file path)");
     temp_path_ = dir / ("." + path_.filename().string() + ".tmp-" + std::to_string(getpid()));
     file_ = std::fopen(temp_path_.c_str(), "wb");
     if (!file_)
@@ -43,7 +44,8 @@ void AtomicOutputFile::commit() {
     const bool closed = std::fclose(file_) == 0;
     file_ = nullptr;
     if (!flushed || !closed)
-        throw Error("cannot write " + path_.string() + ": " + std::strerror(flushed ? errno : saved_errno));
+        throw Error("cannot write " + path_.string() + ": " +
+                    std::strerror(flushed ? errno : saved_errno));
     std::error_code ec;
     std::filesystem::rename(temp_path_, path_, ec);
     if (ec) throw Error("cannot write " + path_.string() + ": " + ec.message());

@@ -11,16 +11,16 @@
 namespace headmap {
 
 class AtomicOutputFile {
-public:
+  public:
     explicit AtomicOutputFile(std::filesystem::path path);  // throws headmap::Error if unwritable
-    ~AtomicOutputFile();                                    // removes the temp file if not committed
+    ~AtomicOutputFile();  // removes the temp file if not committed
     AtomicOutputFile(const AtomicOutputFile&) = delete;
     AtomicOutputFile& operator=(const AtomicOutputFile&) = delete;
 
     void write(std::span<const std::byte> bytes);
     void commit();
 
-private:
+  private:
     std::filesystem::path path_, temp_path_;
     std::FILE* file_ = nullptr;
     bool committed_ = false;
@@ -28,12 +28,12 @@ private:
 
 // Streams a C-order float32 NumPy array (format 1.0) of a known shape.
 class NpyWriter {
-public:
+  public:
     NpyWriter(std::filesystem::path path, std::vector<int64_t> shape);
     void write(std::span<const float> values);
     void commit();  // checks every element was written
 
-private:
+  private:
     AtomicOutputFile file_;
     uint64_t expected_ = 1, written_ = 0;
 };

@@ -100,7 +100,8 @@ TEST_CASE("both fixtures match HF on the plain-loop reference path") {
 }
 
 TEST_CASE("the fixtures' maps are discriminative, so the comparison means something") {
-    WeightStore expected(SafetensorsArchive::open(kTestData / "gpt2-tiny" / "expected.safetensors"));
+    WeightStore expected(
+        SafetensorsArchive::open(kTestData / "gpt2-tiny" / "expected.safetensors"));
     const auto maps = expected.get("case6.attentions", {2, 3, 64, 64});
     // On the last rows (64 keys; uniform would give 1/64), the largest weight is far above uniform.
     double mean_row_max = 0;

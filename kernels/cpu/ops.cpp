@@ -43,8 +43,9 @@ void gelu_erf_inplace(float* __restrict x, int n) {
             float z = std::fabs(v[i] * 0.70710678118654752f);
             float t = 1.0f / (1.0f + 0.3275911f * z);
             float poly =
-                t * (0.254829592f +
-                     t * (-0.284496736f + t * (1.421413741f + t * (-1.453152027f + t * 1.061405429f))));
+                t *
+                (0.254829592f +
+                 t * (-0.284496736f + t * (1.421413741f + t * (-1.453152027f + t * 1.061405429f))));
             float erf_abs = 1.0f - poly * e[i];
             float erf = v[i] < 0 ? -erf_abs : erf_abs;
             v[i] = 0.5f * v[i] * (1.0f + erf);
@@ -54,7 +55,9 @@ void gelu_erf_inplace(float* __restrict x, int n) {
 
 }  // namespace
 
-void exp_inplace(float* x, int n) { fast_math::exp_inplace(x, n); }
+void exp_inplace(float* x, int n) {
+    fast_math::exp_inplace(x, n);
+}
 
 void embed(std::span<float> x, std::span<const float> wte, std::span<const float> wpe,
            std::span<const int32_t> ids, int C) {
@@ -85,8 +88,7 @@ void linear(ThreadPool& pool, std::span<float> out, std::span<const float> in,
                     for (int n = 0; n < width; ++n) o[size_t(s) * N + n] += bias[n0 + n];
         } else if (!bias.empty()) {
             beta = 1.0f;
-            for (int s = 0; s < S; ++s)
-                std::copy_n(bias.data() + n0, width, o + size_t(s) * N);
+            for (int s = 0; s < S; ++s) std::copy_n(bias.data() + n0, width, o + size_t(s) * N);
         }
         if (layout == WeightLayout::InOut)  // W (K, N): columns n0..n1
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, S, width, K, 1.0f, in.data(), K,

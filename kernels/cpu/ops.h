@@ -62,8 +62,7 @@ void linear(ThreadPool& pool, std::span<float> out, std::span<const float> in,
             std::span<const float> weight, std::span<const float> bias, int S, int K, int N,
             WeightLayout layout, Epilogue epilogue);
 void layernorm(ThreadPool& pool, std::span<float> out, std::span<const float> in,
-               std::span<const float> weight, std::span<const float> bias, int S, int C,
-               float eps);
+               std::span<const float> weight, std::span<const float> bias, int S, int C, float eps);
 
 // Rows per attention task. Causal tasks compute only the key columns up to their last row.
 constexpr int kAttentionRowBlock = 64;

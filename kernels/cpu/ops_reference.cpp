@@ -19,7 +19,9 @@ float gelu_tanh(float x) {
     return float(0.5 * xd * (1.0 + std::tanh(k * (xd + 0.044715 * xd * xd * xd))));
 }
 
-float gelu_erf(float x) { return float(0.5 * double(x) * (1.0 + std::erf(double(x) / M_SQRT2))); }
+float gelu_erf(float x) {
+    return float(0.5 * double(x) * (1.0 + std::erf(double(x) / M_SQRT2)));
+}
 
 void linear(std::span<float> out, std::span<const float> in, std::span<const float> weight,
             std::span<const float> bias, int S, int K, int N, WeightLayout layout,
@@ -34,10 +36,18 @@ void linear(std::span<float> out, std::span<const float> in, std::span<const flo
             }
             float& o = out[size_t(s) * N + n];
             switch (epilogue) {
-                case Epilogue::Store: o = float(acc); break;
-                case Epilogue::Accumulate: o = float(o + acc); break;
-                case Epilogue::GeluTanh: o = gelu_tanh(float(acc)); break;
-                case Epilogue::GeluErf: o = gelu_erf(float(acc)); break;
+                case Epilogue::Store:
+                    o = float(acc);
+                    break;
+                case Epilogue::Accumulate:
+                    o = float(o + acc);
+                    break;
+                case Epilogue::GeluTanh:
+                    o = gelu_tanh(float(acc));
+                    break;
+                case Epilogue::GeluErf:
+                    o = gelu_erf(float(acc));
+                    break;
             }
         }
     }
@@ -78,11 +88,13 @@ void attention(std::span<float> ctx, std::span<float> maps, std::span<const floa
             }
             double sum = 0;
             for (int j = 0; j < allowed; ++j) sum += (scores[j] = std::exp(scores[j] - max_score));
-            for (int j = 0; j < S; ++j) map[size_t(i) * S + j] = j < allowed ? float(scores[j] / sum) : 0.0f;
+            for (int j = 0; j < S; ++j)
+                map[size_t(i) * S + j] = j < allowed ? float(scores[j] / sum) : 0.0f;
             for (int d = 0; d < D; ++d) {
                 double acc = 0;
                 for (int j = 0; j < allowed; ++j)
-                    acc += double(map[size_t(i) * S + j]) * qkv[size_t(j) * 3 * C + 2 * C + h * D + d];
+                    acc +=
+                        double(map[size_t(i) * S + j]) * qkv[size_t(j) * 3 * C + 2 * C + h * D + d];
                 ctx[size_t(i) * C + h * D + d] = float(acc);
             }
         }

@@ -61,7 +61,8 @@ void ThreadPool::run_erased(int n_tasks, TaskFn fn, void* ctx) {
 void ThreadPool::worker_loop(int thread) {
     uint64_t seen = 0;
     for (;;) {
-        for (int spin = 0; generation_.load() == seen && spin < kSpinIterations; ++spin) cpu_relax();
+        for (int spin = 0; generation_.load() == seen && spin < kSpinIterations; ++spin)
+            cpu_relax();
         {
             std::unique_lock lock(mutex_);
             start_cv_.wait(lock, [&] { return generation_.load() != seen; });

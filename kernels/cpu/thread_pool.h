@@ -13,7 +13,7 @@
 namespace headmap::cpu {
 
 class ThreadPool {
-public:
+  public:
     explicit ThreadPool(int threads);  // total threads including the caller
     ~ThreadPool();
     ThreadPool(const ThreadPool&) = delete;
@@ -25,12 +25,15 @@ public:
     // The caller takes part and returns when every task has finished.
     template <class Fn>
     void run(int n_tasks, Fn&& fn) {
-        run_erased(n_tasks, [](void* ctx, int task, int thread) {
-            (*static_cast<std::remove_reference_t<Fn>*>(ctx))(task, thread);
-        }, &fn);
+        run_erased(
+            n_tasks,
+            [](void* ctx, int task, int thread) {
+                (*static_cast<std::remove_reference_t<Fn>*>(ctx))(task, thread);
+            },
+            &fn);
     }
 
-private:
+  private:
     using TaskFn = void (*)(void* ctx, int task, int thread);
     void run_erased(int n_tasks, TaskFn fn, void* ctx);
     void worker_loop(int thread);

@@ -32,8 +32,8 @@ Args::Args(const std::string& command, const std::vector<std::string>& argv,
     for (size_t i = 0; i < argv.size(); ++i) {
         const std::string& arg = argv[i];
         if (arg.rfind("--", 0) != 0)
-            throw Error("unexpected argument '" + arg + "' for '" + command + "' (expected options: " +
-                        join(known) + ")");
+            throw Error("unexpected argument '" + arg + "' for '" + command +
+                        "' (expected options: " + join(known) + ")");
         std::string name = arg.substr(2), value;
         bool has_value = false;
         if (auto eq = name.find('='); eq != std::string::npos) {
@@ -51,8 +51,8 @@ Args::Args(const std::string& command, const std::vector<std::string>& argv,
             }
             values_[name] = value;
         } else {
-            throw Error("unknown option '--" + name + "' for '" + command + "' (expected one of: " +
-                        join(known) + ")");
+            throw Error("unknown option '--" + name + "' for '" + command +
+                        "' (expected one of: " + join(known) + ")");
         }
     }
 }
@@ -79,7 +79,8 @@ int Args::get_int(const std::string& name, int fallback, int min, int max) const
     return int(*parsed);
 }
 
-std::vector<int> parse_int_list(const std::string& option, const std::string& text, int min, int max) {
+std::vector<int> parse_int_list(const std::string& option, const std::string& text, int min,
+                                int max) {
     std::vector<int> values;
     size_t start = 0;
     while (start <= text.size()) {
@@ -97,8 +98,8 @@ std::vector<int> parse_int_list(const std::string& option, const std::string& te
 }
 
 std::vector<int> parse_selection(const std::string& what, const std::string& text, int count) {
-    const std::string range_text = "0.." + std::to_string(count - 1) + ", or -" +
-                                   std::to_string(count) + "..-1 from the end";
+    const std::string range_text =
+        "0.." + std::to_string(count - 1) + ", or -" + std::to_string(count) + "..-1 from the end";
     std::vector<int> picked;
     if (text == "all") {
         for (int i = 0; i < count; ++i) picked.push_back(i);
@@ -110,8 +111,8 @@ std::vector<int> parse_selection(const std::string& what, const std::string& tex
             throw Error(what + " '" + item + "' is not an integer (expected " + range_text + ")");
         long long i = *parsed < 0 ? *parsed + count : *parsed;
         if (i < 0 || i >= count)
-            throw Error(what + " " + item + " out of range (the model has " + std::to_string(count) +
-                        " " + what + "s: " + range_text + ")");
+            throw Error(what + " " + item + " out of range (the model has " +
+                        std::to_string(count) + " " + what + "s: " + range_text + ")");
         return int(i);
     };
     size_t start = 0;
@@ -123,7 +124,8 @@ std::vector<int> parse_selection(const std::string& what, const std::string& tex
         const size_t dash = item.find('-', 1);
         if (dash != std::string::npos && item[dash - 1] != '-') {
             int first = index(item.substr(0, dash)), last = index(item.substr(dash + 1));
-            if (first > last) throw Error(what + " range '" + item + "' is empty (expected first <= last)");
+            if (first > last)
+                throw Error(what + " range '" + item + "' is empty (expected first <= last)");
             for (int i = first; i <= last; ++i) picked.push_back(i);
         } else {
             picked.push_back(index(item));

@@ -11,7 +11,7 @@
 namespace headmap::cli {
 
 class Args {
-public:
+  public:
     // `valued` options take a value; `flags` do not. Unknown options throw headmap::Error.
     Args(const std::string& command, const std::vector<std::string>& argv,
          const std::set<std::string>& valued, const std::set<std::string>& flags);
@@ -21,14 +21,15 @@ public:
     std::string required(const std::string& name) const;
     int get_int(const std::string& name, int fallback, int min, int max) const;
 
-private:
+  private:
     std::string command_;
     std::map<std::string, std::string> values_;
     std::set<std::string> flags_;
 };
 
 // "64,256,1024" -> {64, 256, 1024}; each within [min, max].
-std::vector<int> parse_int_list(const std::string& option, const std::string& text, int min, int max);
+std::vector<int> parse_int_list(const std::string& option, const std::string& text, int min,
+                                int max);
 
 // Layer or head selection: "all", or a comma list of indices and ranges ("0,3,5-7");
 // negative indices count from the end. Returns sorted unique indices in [0, count).

@@ -33,8 +33,8 @@ double sgemm_gflops(int S, int C, int N, int threads) {
     std::vector<float> a(size_t(S) * C, 0.01f), b(size_t(C) * N, 0.02f), c(size_t(S) * N);
     openblas_set_num_threads(threads);
     const auto once = [&] {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, S, N, C, 1.0f, a.data(), C,
-                    b.data(), N, 0.0f, c.data(), N);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, S, N, C, 1.0f, a.data(), C, b.data(),
+                    N, 0.0f, c.data(), N);
     };
     once();
     std::vector<double> rates;
@@ -90,7 +90,8 @@ int cmd_bench(const std::vector<std::string>& argv) {
         const double gflops = forward_flops(config, S, true) / (ms / 1e3) / 1e9;
         const double sgemm = sgemm_gflops(S, config.d_model, config.d_ff, engine.threads());
         std::printf(
-            "{\"impl\": \"headmap\", \"config\": \"%s\", \"seq\": %d, \"threads\": %d, \"runs\": %d, "
+            "{\"impl\": \"headmap\", \"config\": \"%s\", \"seq\": %d, \"threads\": %d, \"runs\": "
+            "%d, "
             "\"ms\": %.3f, \"gflops\": %.3f, \"sgemm_gflops\": %.3f, \"efficiency\": %.4f, "
             "\"maps\": %d, \"ring\": %d}\n",
             config_name.c_str(), S, engine.threads(), runs, ms, gflops, sgemm, gflops / sgemm, maps,

@@ -17,8 +17,10 @@ int cmd_export(const std::vector<std::string>& argv) {
         throw Error("--out " + out.string() + ": unsupported format (expected a .npy path)");
     ModelInput input = read_model_input(args, args.flag("truncate"));
     const ModelConfig& config = input.config;
-    const std::vector<int> layers = parse_selection("layer", args.get("layers").value_or("all"), config.n_layer);
-    const std::vector<int> heads = parse_selection("head", args.get("heads").value_or("all"), config.n_head);
+    const std::vector<int> layers =
+        parse_selection("layer", args.get("layers").value_or("all"), config.n_layer);
+    const std::vector<int> heads =
+        parse_selection("head", args.get("heads").value_or("all"), config.n_head);
 
     EngineOptions options;
     options.threads = args.get_int("threads", 0, 0, 1024);

@@ -4,8 +4,8 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "engine/error.h"
 #include "engine/engine.h"
+#include "engine/error.h"
 #include "engine/output_file.h"
 #include "engine/safetensors.h"
 #include "tools/cli/args.h"
@@ -19,10 +19,14 @@ int cmd_make_random(const std::vector<std::string>& argv) {
     const std::filesystem::path out = args.required("out");
     const std::string dtype_name = args.get("dtype").value_or("f32");
     DType dtype;
-    if (dtype_name == "f32") dtype = DType::F32;
-    else if (dtype_name == "f16") dtype = DType::F16;
-    else if (dtype_name == "bf16") dtype = DType::BF16;
-    else throw Error("--dtype '" + dtype_name + "' (expected f32, f16 or bf16)");
+    if (dtype_name == "f32")
+        dtype = DType::F32;
+    else if (dtype_name == "f16")
+        dtype = DType::F16;
+    else if (dtype_name == "bf16")
+        dtype = DType::BF16;
+    else
+        throw Error("--dtype '" + dtype_name + "' (expected f32, f16 or bf16)");
 
     const uint64_t seed = uint64_t(args.get_int("seed", 1234, 0, 1 << 30));  // checked before mkdir
 
@@ -32,8 +36,7 @@ int cmd_make_random(const std::vector<std::string>& argv) {
 
     const ArchSpec& arch = arch_for(config.model_type);
     ModelWeights weights;
-    const std::vector<float> data =
-        bind_random_weights(config, arch, weights, seed);
+    const std::vector<float> data = bind_random_weights(config, arch, weights, seed);
     // bind_random_weights stores tensors in weight_slots() order; walk the same list for names.
     ModelWeights unused;
     std::vector<TensorToWrite> tensors;
@@ -41,22 +44,19 @@ int cmd_make_random(const std::vector<std::string>& argv) {
     for (const WeightSlot& slot : weight_slots(config, arch, unused)) {
         size_t numel = 1;
         for (int64_t d : slot.shape) numel *= size_t(d);
-        tensors.push_back({slot.name, dtype, slot.shape, std::span<const float>(data).subspan(offset, numel)});
+        tensors.push_back(
+            {slot.name, dtype, slot.shape, std::span<const float>(data).subspan(offset, numel)});
         offset += numel;
     }
     write_safetensors(out / "model.safetensors", tensors);
 
-    nlohmann::json json = {{"model_type", config.model_type},
-                           {"architectures", {"GPT2LMHeadModel"}},
-                           {"n_layer", config.n_layer},
-                           {"n_head", config.n_head},
-                           {"n_embd", config.d_model},
-                           {"n_positions", config.max_positions},
-                           {"n_ctx", config.max_positions},
-                           {"n_inner", nullptr},
-                           {"vocab_size", config.vocab_size},
-                           {"layer_norm_epsilon", config.norm_eps},
-                           {"activation_function", "gelu_new"}};
+    nlohmann::json json = {
+        {"model_type", config.model_type},  {"architectures", {"GPT2LMHeadModel"}},
+        {"n_layer", config.n_layer},        {"n_head", config.n_head},
+        {"n_embd", config.d_model},         {"n_positions", config.max_positions},
+        {"n_ctx", config.max_positions},    {"n_inner", nullptr},
+        {"vocab_size", config.vocab_size},  {"layer_norm_epsilon", config.norm_eps},
+        {"activation_function", "gelu_new"}};
     const std::string text = json.dump(2) + "\n";
     AtomicOutputFile config_file(out / "config.json");
     config_file.write(std::as_bytes(std::span(text)));

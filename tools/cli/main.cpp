@@ -20,22 +20,27 @@ constexpr const char* kUsage =
     "  export       --model DIR|ID --text TEXT --out FILE.npy [--layers SEL] [--heads SEL]\n"
     "               [--tokenizer DIR] [--truncate] [--threads N] [--ring K]\n"
     "               write attention maps as float32 (layers, heads, S, S), rows attending\n"
-    "  bench        [--config gpt2|gpt2-medium] [--seq 64,256,1024] [--threads N] [--runs R] [--ring K]\n"
+    "  bench        [--config gpt2|gpt2-medium] [--seq 64,256,1024] [--threads N] [--runs R] "
+    "[--ring K]\n"
     "               time the forward with every map streamed; one JSON line per length\n"
     "  make-random  --out DIR [--config gpt2|gpt2-medium] [--dtype f32|f16|bf16] [--seed N]\n"
     "               [--tokenizer DIR]   write a random-weight checkpoint in the HF layout\n"
     "\n"
     "SEL is 'all' or a list like 0,3,5-7; negative numbers count from the end.\n"
-    "--model takes a directory or a Hugging Face id found in the local cache (HF_HUB_CACHE, HF_HOME).\n";
+    "--model takes a directory or a Hugging Face id found in the local cache (HF_HUB_CACHE, "
+    "HF_HOME).\n";
 
 // Errors quote user input (paths, option values), which may hold line breaks; the contract is
 // one line on stderr, so they are shown escaped.
 void print_error(const std::string& message) {
     std::string line;
     for (char c : message) {
-        if (c == '\n') line += "\\n";
-        else if (c == '\r') line += "\\r";
-        else line += c;
+        if (c == '\n')
+            line += "\\n";
+        else if (c == '\r')
+            line += "\\r";
+        else
+            line += c;
     }
     std::fprintf(stderr, "headmap: error: %s\n", line.c_str());
 }

@@ -14,14 +14,15 @@ ModelInput read_model_input(const Args& args, bool truncate) {
     if (ids.empty()) throw Error("--text gives no tokens (expected a non-empty text)");
     if (ids.size() > size_t(config.max_positions)) {
         if (!truncate)
-            throw Error("text is " + std::to_string(ids.size()) + " tokens, more than the model's " +
-                        std::to_string(config.max_positions) +
+            throw Error("text is " + std::to_string(ids.size()) +
+                        " tokens, more than the model's " + std::to_string(config.max_positions) +
                         " positions (shorten it or pass --truncate)");
         ids.resize(size_t(config.max_positions));
     }
     for (int32_t id : ids)
         if (id >= config.vocab_size)
-            throw Error("token id " + std::to_string(id) + " from the tokenizer is outside the model's vocab_size " +
+            throw Error("token id " + std::to_string(id) +
+                        " from the tokenizer is outside the model's vocab_size " +
                         std::to_string(config.vocab_size) + " (tokenizer and model do not match)");
     return {model_dir, std::move(config), std::move(tokenizer), std::move(ids)};
 }

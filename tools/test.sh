@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# The test command: builds (installing packages first) and runs every suite twice, in the Release
+# build and in an AddressSanitizer + UndefinedBehaviorSanitizer build, which must stay clean.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+tools/build.sh
+ctest --test-dir build --output-on-failure
+HEADMAP_BUILD_DIR=build-asan tools/build.sh -DHEADMAP_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+ctest --test-dir build-asan --output-on-failure
