@@ -64,15 +64,6 @@ std::string in_quotes(std::string_view name) {
     return text;
 }
 
-std::string shape_text(std::span<const int64_t> shape) {
-    std::string text = "[";
-    for (std::size_t i = 0; i < shape.size(); ++i) {
-        if (i > 0) text += ", ";
-        text += std::to_string(shape[i]);
-    }
-    return text + "]";
-}
-
 DType dtype_from_text(std::string_view text) {
     static const std::pair<const char*, DType> kKnown[] = {
         {"F64", DType::F64}, {"F32", DType::F32},  {"F16", DType::F16}, {"BF16", DType::BF16},
@@ -516,6 +507,15 @@ std::span<const float> WeightStore::get(std::string_view name,
     }
     handed_out_.emplace(std::string(name), result);
     return result;
+}
+
+std::string shape_text(std::span<const int64_t> shape) {
+    std::string text = "[";
+    for (std::size_t i = 0; i < shape.size(); ++i) {
+        if (i > 0) text += ", ";
+        text += std::to_string(shape[i]);
+    }
+    return text + "]";
 }
 
 }  // namespace headmap

@@ -89,6 +89,9 @@ struct TensorToWrite {
 };
 void write_safetensors(const std::filesystem::path& path, std::span<const TensorToWrite> tensors);
 
+// "[768, 2304]": a shape as error messages show it.
+std::string shape_text(std::span<const int64_t> shape);
+
 // fp16/bf16 <-> fp32 conversion helpers (round to nearest even on the way down).
 float half_to_float(uint16_t h);
 uint16_t float_to_half(float f);

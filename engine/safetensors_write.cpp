@@ -79,15 +79,6 @@ uint16_t float_to_bf16(float f) {
 
 namespace {
 
-std::string shape_text(std::span<const int64_t> shape) {
-    std::string text = "[";
-    for (std::size_t i = 0; i < shape.size(); ++i) {
-        if (i > 0) text += ", ";
-        text += std::to_string(shape[i]);
-    }
-    return text + "]";
-}
-
 // Bytes of one tensor as stored in the file.
 std::vector<std::byte> encode(const TensorToWrite& tensor) {
     std::vector<std::byte> bytes;

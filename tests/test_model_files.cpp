@@ -16,27 +16,13 @@
 #include "engine/error.h"
 #include "engine/model_files.h"
 #include "engine/safetensors.h"
+#include "test_support.h"
 
 namespace fs = std::filesystem;
 using namespace headmap;
+using test_support::TempDir;
 
 namespace {
-
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        std::random_device random;
-        path = fs::temp_directory_path() /
-               ("headmap_test_mf_" + std::to_string(::getpid()) + "_" + std::to_string(random()));
-        fs::create_directories(path);
-    }
-    ~TempDir() {
-        std::error_code ignored;
-        fs::remove_all(path, ignored);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-};
 
 // Sets (or unsets, with nullopt) an environment variable and restores the old value on exit.
 struct ScopedEnv {

@@ -17,28 +17,13 @@
 
 #include "engine/error.h"
 #include "engine/safetensors.h"
+#include "test_support.h"
 
 namespace fs = std::filesystem;
 using namespace headmap;
+using test_support::TempDir;
 
 namespace {
-
-// A fresh directory under the system temp dir, removed with everything in it on destruction.
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        std::random_device random;
-        path = fs::temp_directory_path() /
-               ("headmap_test_st_" + std::to_string(::getpid()) + "_" + std::to_string(random()));
-        fs::create_directories(path);
-    }
-    ~TempDir() {
-        std::error_code ignored;
-        fs::remove_all(path, ignored);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-};
 
 void write_bytes(const fs::path& path, std::string_view bytes) {
     std::ofstream out(path, std::ios::binary | std::ios::trunc);

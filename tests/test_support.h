@@ -32,6 +32,8 @@ struct TempDir {
         std::error_code ignored;
         std::filesystem::remove_all(path, ignored);
     }
+    TempDir(const TempDir&) = delete;  // two owners would remove the directory twice
+    TempDir& operator=(const TempDir&) = delete;
     std::filesystem::path operator/(const std::string& name) const { return path / name; }
 };
 
