@@ -23,20 +23,6 @@ using namespace cli_test;
 
 namespace {
 
-// Like run_cli, with `env` (e.g. "HF_HUB_CACHE=/tmp/x") set for the CLI only.
-CommandResult run_cli_env(const std::string& env, const std::string& args) {
-    TempDir tmp;
-    const std::string command = std::string("cd '") + kSourceDir.string() + "' && env " + env +
-                                " '" + HEADMAP_CLI + "' " + args + " >'" + (tmp / "out").string() +
-                                "' 2>'" + (tmp / "err").string() + "'";
-    const int status = std::system(command.c_str());
-    CommandResult r;
-    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    r.out = read_file(tmp / "out");
-    r.err = read_file(tmp / "err");
-    return r;
-}
-
 // A text longer than 64 tokens whose first 64 tokens are case6's (case6 ends in a word, and
 // " attends" starts a new pre-token).
 std::string long_text(const Expected& e) {
@@ -444,18 +430,18 @@ TEST_CASE("unknown model id with an empty Hugging Face cache") {
     for (const std::string model :
          {"no-such-org/no-such-model", "no-such-model", "not a valid id!"}) {
         INFO(model);
-        const CommandResult r =
-            run_cli_env(env, "export --model " + quote(model) + " " + tok_opt() +
-                                 " --text x --out " + quote((tmp / "m.npy").string()));
+        const CommandResult r = run_cli("export --model " + quote(model) + " " + tok_opt() +
+                                            " --text x --out " + quote((tmp / "m.npy").string()),
+                                        env);
         check_error(r, "'" + model + "' not found");
         check_no_output(tmp / "m.npy");
         check_error(
-            run_cli_env(env, "tokenize --model " + quote(model) + " " + tok_opt() + " --text x"),
+            run_cli("tokenize --model " + quote(model) + " " + tok_opt() + " --text x", env),
             "not found");
     }
     // The searched cache folder is named.
     const CommandResult r =
-        run_cli_env(env, "tokenize --model no-such-org/no-such-model " + tok_opt() + " --text x");
+        run_cli("tokenize --model no-such-org/no-such-model " + tok_opt() + " --text x", env);
     CHECK(contains(r.err, (cache.path / "models--no-such-org--no-such-model").string()));
     CHECK(entries(cache.path).empty());
 }
@@ -470,9 +456,9 @@ TEST_CASE("a model id found in the Hugging Face cache resolves to its snapshot")
     fs::create_symlink(kTiny / "config.json", snapshot / "config.json");
     fs::create_symlink(kTiny / "model.safetensors", snapshot / "model.safetensors");
     const std::string env = "HF_HUB_CACHE=" + quote(cache.path.string());
-    const CommandResult r =
-        run_cli_env(env, "export --model test-org/tiny " + tok_opt() + " --text " + quote(kSeed) +
-                             " --out " + quote((tmp / "c.npy").string()));
+    const CommandResult r = run_cli("export --model test-org/tiny " + tok_opt() + " --text " +
+                                        quote(kSeed) + " --out " + quote((tmp / "c.npy").string()),
+                                    env);
     INFO("stderr: ", r.err);
     REQUIRE(r.exit_code == 0);
     Expected e(kTiny);

@@ -18,10 +18,12 @@
 #include "engine/config.h"
 #include "engine/engine.h"
 #include "engine/error.h"
+#include "engine_test_support.h"
 #include "kernels/cpu/ops.h"
 #include "kernels/cpu/thread_pool.h"
 
 using namespace headmap;
+using engine_test::tiny_config;
 
 namespace {
 
@@ -83,20 +85,6 @@ const char* name(Epilogue e) {
             return "GeluErf";
     }
     return "?";
-}
-
-ModelConfig tiny_config() {
-    ModelConfig c;
-    c.model_type = "gpt2";
-    c.n_layer = 3;
-    c.n_head = 4;
-    c.d_model = 32;
-    c.d_ff = 128;
-    c.max_positions = 200;
-    c.vocab_size = 1000;
-    c.norm_eps = 1e-5f;
-    c.activation = Activation::GeluTanh;
-    return c;
 }
 
 std::vector<int32_t> random_ids(int n, int vocab, uint32_t seed) {

@@ -21,9 +21,11 @@
 #include "engine/config.h"
 #include "engine/engine.h"
 #include "engine/error.h"
+#include "engine_test_support.h"
 #include "ring_test_support.h"
 
 using namespace headmap;
+using engine_test::tiny_config;
 using namespace std::chrono_literals;
 using namespace ring_test;
 
@@ -31,20 +33,6 @@ namespace {
 
 float pattern(int layer, size_t i) {
     return float(layer * 100000 + int(i % 99991));
-}
-
-ModelConfig tiny_config() {
-    ModelConfig c;
-    c.model_type = "gpt2";
-    c.n_layer = 3;
-    c.n_head = 4;
-    c.d_model = 32;
-    c.d_ff = 128;
-    c.max_positions = 200;
-    c.vocab_size = 1000;
-    c.norm_eps = 1e-5f;
-    c.activation = Activation::GeluTanh;
-    return c;
 }
 
 struct ConsumerFailure : std::runtime_error {

@@ -78,12 +78,13 @@ struct CommandResult {
     std::string out, err;
 };
 
-// Runs the headmap CLI with `args` (already shell-quoted where needed).
-inline CommandResult run_cli(const std::string& args) {
+// Runs the headmap CLI with `args` (already shell-quoted where needed), and with `env`
+// (e.g. "HF_HUB_CACHE=/tmp/x") set for the CLI only when given.
+inline CommandResult run_cli(const std::string& args, const std::string& env = "") {
     TempDir tmp;
-    const std::string command = std::string("cd '") + kSourceDir.string() + "' && '" + HEADMAP_CLI +
-                                "' " + args + " >'" + (tmp / "out").string() + "' 2>'" +
-                                (tmp / "err").string() + "'";
+    const std::string command = std::string("cd '") + kSourceDir.string() + "' && env " + env +
+                                " '" + HEADMAP_CLI + "' " + args + " >'" + (tmp / "out").string() +
+                                "' 2>'" + (tmp / "err").string() + "'";
     const int status = std::system(command.c_str());
     CommandResult r;
     r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
