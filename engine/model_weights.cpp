@@ -85,19 +85,14 @@ std::vector<float> bind_random_weights(const ModelConfig& config, const ArchSpec
                                        ModelWeights& weights, uint64_t seed) {
     std::vector<WeightSlot> slots = weight_slots(config, arch, weights);
     size_t total = 0;
-    for (const WeightSlot& slot : slots) {
-        size_t numel = 1;
-        for (int64_t d : slot.shape) numel *= size_t(d);
-        total += numel;
-    }
+    for (const WeightSlot& slot : slots) total += slot.numel();
     std::vector<float> storage(total);
     // A cheap generator: 124M parameters must not take seconds. Sum of 4 uniforms, scaled to
     // std 0.02, is close enough to normal for benchmarking and export tests.
     std::mt19937_64 rng(seed);
     size_t offset = 0;
     for (WeightSlot& slot : slots) {
-        size_t numel = 1;
-        for (int64_t d : slot.shape) numel *= size_t(d);
+        const size_t numel = slot.numel();
         float* data = storage.data() + offset;
         if (slot.init == WeightSlot::Init::Normal) {
             uint64_t state = rng();

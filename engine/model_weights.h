@@ -39,6 +39,12 @@ struct WeightSlot {
     std::vector<int64_t> shape;
     std::span<const float>* destination;
     enum class Init { Normal, Ones, Zeros } init;  // for random weights
+
+    size_t numel() const {
+        size_t n = 1;
+        for (int64_t d : shape) n *= size_t(d);
+        return n;
+    }
 };
 
 // Every tensor of `config`'s model, in checkpoint order; `weights.layers` is resized here.

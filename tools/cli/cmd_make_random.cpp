@@ -42,8 +42,7 @@ int cmd_make_random(const std::vector<std::string>& argv) {
     std::vector<TensorToWrite> tensors;
     size_t offset = 0;
     for (const WeightSlot& slot : weight_slots(config, arch, unused)) {
-        size_t numel = 1;
-        for (int64_t d : slot.shape) numel *= size_t(d);
+        const size_t numel = slot.numel();
         tensors.push_back(
             {slot.name, dtype, slot.shape, std::span<const float>(data).subspan(offset, numel)});
         offset += numel;
