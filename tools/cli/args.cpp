@@ -16,6 +16,19 @@ std::optional<long long> parse_integer(std::string_view text) {
     return value;
 }
 
+// "a,b,,c" -> {"a", "b", "", "c"}: empty items are kept so the caller reports them.
+std::vector<std::string> comma_items(const std::string& text) {
+    std::vector<std::string> items;
+    size_t start = 0;
+    for (;;) {
+        const size_t comma = text.find(',', start);
+        items.push_back(
+            text.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+        if (comma == std::string::npos) return items;
+        start = comma + 1;
+    }
+}
+
 std::string join(const std::set<std::string>& names) {
     std::string out;
     for (const auto& n : names) out += (out.empty() ? "--" : ", --") + n;
@@ -82,17 +95,12 @@ int Args::get_int(const std::string& name, int fallback, int min, int max) const
 std::vector<int> parse_int_list(const std::string& option, const std::string& text, int min,
                                 int max) {
     std::vector<int> values;
-    size_t start = 0;
-    while (start <= text.size()) {
-        size_t comma = text.find(',', start);
-        if (comma == std::string::npos) comma = text.size();
-        const std::string item = text.substr(start, comma - start);
+    for (const std::string& item : comma_items(text)) {
         auto parsed = parse_integer(item);
         if (!parsed || *parsed < min || *parsed > max)
             throw Error("--" + option + ": '" + item + "' is not an integer in " +
                         std::to_string(min) + ".." + std::to_string(max));
         values.push_back(int(*parsed));
-        start = comma + 1;
     }
     return values;
 }
@@ -115,11 +123,7 @@ std::vector<int> parse_selection(const std::string& what, const std::string& tex
                         std::to_string(count) + " " + what + "s: " + range_text + ")");
         return int(i);
     };
-    size_t start = 0;
-    while (start <= text.size()) {
-        size_t comma = text.find(',', start);
-        if (comma == std::string::npos) comma = text.size();
-        const std::string item = text.substr(start, comma - start);
+    for (const std::string& item : comma_items(text)) {
         // "a-b" is a range unless the dash is a leading minus sign.
         const size_t dash = item.find('-', 1);
         if (dash != std::string::npos && item[dash - 1] != '-') {
@@ -130,7 +134,6 @@ std::vector<int> parse_selection(const std::string& what, const std::string& tex
         } else {
             picked.push_back(index(item));
         }
-        start = comma + 1;
     }
     std::sort(picked.begin(), picked.end());
     picked.erase(std::unique(picked.begin(), picked.end()), picked.end());
