@@ -12,6 +12,7 @@
 
 #include "engine/error.h"
 #include "tokenizer/gpt2_pretokenize.h"
+#include "tokenizer/unicode_tables.h"
 #include "tokenizer/utf8.h"
 
 namespace headmap {
@@ -19,8 +20,6 @@ namespace headmap {
 namespace {
 
 using Json = nlohmann::json;
-
-constexpr std::string_view kEndOfText = "<|endoftext|>";
 
 // GPT-2's reversible byte -> printable character table: printable Latin-1 bytes map to
 // themselves, the other 68 bytes to U+0100.. in byte order, so every token is printable text.
@@ -71,7 +70,22 @@ struct MergeResult {
 struct AddedToken {
     std::string content;
     int32_t id;
+    bool lstrip = false;  // the match swallows the whitespace before it (RoBERTa's <mask>)
 };
+
+// Length of `text` without its trailing White_Space characters (Rust's trim_end, which HF's
+// added-token matcher uses for lstrip).
+std::size_t trimmed_end(std::string_view text) {
+    std::size_t end = text.size();
+    while (end > 0) {
+        std::size_t start = end - 1;
+        while (start > 0 && (static_cast<unsigned char>(text[start]) & 0xC0) == 0x80) --start;
+        const auto decoded = utf8::decode_valid(text.substr(start, end - start));
+        if (decoded.size() != 1 || !unicode::is_white_space(decoded[0].code_point)) break;
+        end = start;
+    }
+    return end;
+}
 
 // One line of merges.txt or one entry of tokenizer.json's model.merges, with where it came from
 // so errors can point at it.
@@ -282,7 +296,8 @@ struct Gpt2Tokenizer::Impl {
     }
 };
 
-Gpt2Tokenizer Gpt2Tokenizer::load_dir(const std::filesystem::path& dir) {
+Gpt2Tokenizer Gpt2Tokenizer::load_dir(const std::filesystem::path& dir,
+                                      std::span<const SpecialToken> specials) {
     std::error_code error;
     if (!std::filesystem::is_directory(dir, error)) {
         throw Error("tokenizer directory '" + dir.string() +
@@ -294,14 +309,15 @@ Gpt2Tokenizer Gpt2Tokenizer::load_dir(const std::filesystem::path& dir) {
     }
     if (std::filesystem::exists(dir / "vocab.json", error) &&
         std::filesystem::exists(dir / "merges.txt", error)) {
-        return from_vocab_merges(dir / "vocab.json", dir / "merges.txt");
+        return from_vocab_merges(dir / "vocab.json", dir / "merges.txt", specials);
     }
     throw Error("no tokenizer files in '" + dir.string() +
                 "': looked for tokenizer.json, or vocab.json and merges.txt");
 }
 
 Gpt2Tokenizer Gpt2Tokenizer::from_vocab_merges(const std::filesystem::path& vocab_json,
-                                               const std::filesystem::path& merges_txt) {
+                                               const std::filesystem::path& merges_txt,
+                                               std::span<const SpecialToken> specials) {
     auto vocab = parse_vocab(parse_json(vocab_json, "vocab file"), quoted(vocab_json));
 
     std::vector<MergeEntry> merge_list;
@@ -321,8 +337,9 @@ Gpt2Tokenizer Gpt2Tokenizer::from_vocab_merges(const std::filesystem::path& voca
     }
 
     std::vector<AddedToken> added;
-    if (const auto found = vocab.find(std::string(kEndOfText)); found != vocab.end()) {
-        added.push_back({std::string(kEndOfText), found->second});
+    for (const SpecialToken& special : specials) {
+        if (const auto found = vocab.find(std::string(special.content)); found != vocab.end())
+            added.push_back({std::string(special.content), found->second, special.lstrip});
     }
     Gpt2Tokenizer tokenizer;
     tokenizer.impl_ = std::make_shared<const Impl>(std::move(vocab), merge_list, std::move(added));
@@ -396,10 +413,11 @@ Gpt2Tokenizer Gpt2Tokenizer::from_tokenizer_json(const std::filesystem::path& to
             throw Error(where + ": added_tokens entry " + token.dump() +
                         " needs a string \"content\" and a non-negative integer \"id\"");
         }
-        for (const char* flag : {"lstrip", "rstrip", "single_word"}) {
+        for (const char* flag : {"rstrip", "single_word"}) {
             if (token.value(flag, false)) reject(std::string("added token ") + flag + "=true");
         }
-        added.push_back({token["content"].get<std::string>(), token["id"].get<int32_t>()});
+        added.push_back({token["content"].get<std::string>(), token["id"].get<int32_t>(),
+                         token.value("lstrip", false)});
     }
 
     auto impl = std::make_shared<Impl>(std::move(vocab), merge_list, std::move(added));
@@ -422,7 +440,9 @@ std::vector<int32_t> Gpt2Tokenizer::encode(std::string_view text) const {
     std::size_t pos = 0;
     while (pos < view.size()) {
         if (const AddedToken* token = impl().added_token_at(view, pos)) {
-            impl().encode_segment(view.substr(segment_start, pos - segment_start), ids);
+            std::string_view before = view.substr(segment_start, pos - segment_start);
+            if (token->lstrip) before = before.substr(0, trimmed_end(before));
+            impl().encode_segment(before, ids);
             ids.push_back(token->id);
             pos += token->content.size();
             segment_start = pos;
@@ -446,6 +466,14 @@ std::string Gpt2Tokenizer::token_string(int32_t id) const {
 
 std::string Gpt2Tokenizer::token_text(int32_t id) const {
     return byte_alphabet().token_bytes(impl().token_for(id));
+}
+
+std::optional<int32_t> Gpt2Tokenizer::token_id(std::string_view token) const {
+    for (const AddedToken& added : impl().added_tokens)
+        if (added.content == token) return added.id;
+    if (auto found = impl().vocab.find(std::string(token)); found != impl().vocab.end())
+        return found->second;
+    return std::nullopt;
 }
 
 int Gpt2Tokenizer::vocab_size() const {

