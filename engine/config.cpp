@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "engine/architecture.h"
 #include "engine/error.h"
 
 namespace headmap {
@@ -23,13 +24,47 @@ int required_positive_int(const json& config, const char* key, const std::string
     return static_cast<int>(value);
 }
 
-Activation parse_activation(const std::string& name, const std::string& source) {
+Activation parse_activation(const std::string& name, const std::string& field,
+                            const std::string& source) {
     // gelu_new, gelu_fast and gelu_pytorch_tanh are the same tanh approximation.
     if (name == "gelu_new" || name == "gelu_fast" || name == "gelu_pytorch_tanh")
         return Activation::GeluTanh;
     if (name == "gelu") return Activation::GeluErf;
-    throw Error(source + ": unsupported activation_function '" + name +
-                "' (expected gelu_new, gelu_pytorch_tanh, gelu_fast or gelu)");
+    throw Error(source + ": unsupported " + field + " '" + name +
+                "' (expected gelu, gelu_new, gelu_pytorch_tanh or gelu_fast)");
+}
+
+// An optional string field, `fallback` when absent.
+std::string optional_string(const json& config, const char* key, const std::string& fallback,
+                            const std::string& source) {
+    auto it = config.find(key);
+    if (it == config.end() || it->is_null()) return fallback;
+    if (!it->is_string()) throw Error(source + ": field '" + key + "' must be a string");
+    return it->get<std::string>();
+}
+
+float optional_eps(const json& config, const char* key, float fallback, const std::string& source) {
+    auto it = config.find(key);
+    if (it == config.end()) return fallback;
+    if (!it->is_number() || it->get<double>() <= 0 || it->get<double>() >= 1)
+        throw Error(source + ": field '" + key + "' must be a positive number below 1");
+    return it->get<float>();
+}
+
+int optional_int(const json& config, const char* key, int fallback, int min, int max,
+                 const std::string& source) {
+    auto it = config.find(key);
+    if (it == config.end() || it->is_null()) return fallback;
+    if (!it->is_number_integer() || it->get<int64_t>() < min || it->get<int64_t>() > max)
+        throw Error(source + ": field '" + key + "' must be an integer in " + std::to_string(min) +
+                    ".." + std::to_string(max));
+    return int(it->get<int64_t>());
+}
+
+void check_heads_divide(const ModelConfig& c, const std::string& source) {
+    if (c.d_model % c.n_head != 0)
+        throw Error(source + ": hidden size " + std::to_string(c.d_model) +
+                    " is not divisible by the number of heads " + std::to_string(c.n_head));
 }
 
 ModelConfig parse_gpt2(const json& config, const std::string& source) {
@@ -43,18 +78,10 @@ ModelConfig parse_gpt2(const json& config, const std::string& source) {
     c.d_ff = 4 * c.d_model;
     if (auto it = config.find("n_inner"); it != config.end() && !it->is_null())
         c.d_ff = required_positive_int(config, "n_inner", source);
-    if (auto it = config.find("layer_norm_epsilon"); it != config.end()) {
-        if (!it->is_number() || it->get<double>() <= 0)
-            throw Error(source + ": field 'layer_norm_epsilon' must be a positive number");
-        c.norm_eps = it->get<float>();
-    }
-    std::string activation = "gelu_new";
-    if (auto it = config.find("activation_function"); it != config.end()) {
-        if (!it->is_string())
-            throw Error(source + ": field 'activation_function' must be a string");
-        activation = it->get<std::string>();
-    }
-    c.activation = parse_activation(activation, source);
+    c.norm_eps = optional_eps(config, "layer_norm_epsilon", 1e-5f, source);
+    c.activation =
+        parse_activation(optional_string(config, "activation_function", "gelu_new", source),
+                         "activation_function", source);
     // Variants that change the attention scores are refused rather than silently mis-computed.
     if (auto it = config.find("scale_attn_weights");
         it != config.end() && it->is_boolean() && !it->get<bool>())
@@ -63,9 +90,61 @@ ModelConfig parse_gpt2(const json& config, const std::string& source) {
         it != config.end() && it->is_boolean() && it->get<bool>())
         throw Error(source +
                     ": scale_attn_by_inverse_layer_idx=true is not supported (expected false)");
-    if (c.d_model % c.n_head != 0)
-        throw Error(source + ": n_embd " + std::to_string(c.d_model) +
-                    " is not divisible by n_head " + std::to_string(c.n_head));
+    check_heads_divide(c, source);
+    return c;
+}
+
+// BERT and RoBERTa (BertConfig / RobertaConfig field names).
+ModelConfig parse_bert(const json& config, const std::string& model_type,
+                       const std::string& source) {
+    ModelConfig c;
+    c.model_type = model_type;
+    c.n_layer = required_positive_int(config, "num_hidden_layers", source);
+    c.n_head = required_positive_int(config, "num_attention_heads", source);
+    c.d_model = required_positive_int(config, "hidden_size", source);
+    c.d_ff = required_positive_int(config, "intermediate_size", source);
+    c.max_positions = required_positive_int(config, "max_position_embeddings", source);
+    c.vocab_size = required_positive_int(config, "vocab_size", source);
+    c.type_vocab_size = optional_int(config, "type_vocab_size", 2, 0, 1 << 16, source);
+    c.norm_eps = optional_eps(config, "layer_norm_eps", 1e-12f, source);
+    c.activation = parse_activation(optional_string(config, "hidden_act", "gelu", source),
+                                    "hidden_act", source);
+    const std::string positions =
+        optional_string(config, "position_embedding_type", "absolute", source);
+    if (positions != "absolute")
+        throw Error(source + ": position_embedding_type '" + positions +
+                    "' is not supported (expected absolute)");
+    if (auto it = config.find("is_decoder");
+        it != config.end() && it->is_boolean() && it->get<bool>())
+        throw Error(source + ": is_decoder=true is not supported (expected an encoder)");
+    if (model_type == "roberta") {
+        // RoBERTa's position ids start after the padding index
+        // (create_position_ids_from_input_ids).
+        const int pad = optional_int(config, "pad_token_id", 1, 0, 1 << 24, source);
+        c.position_pad_id = pad;
+        c.position_offset = pad + 1;
+        if (c.max_tokens() < 1)
+            throw Error(source + ": max_position_embeddings " + std::to_string(c.max_positions) +
+                        " leaves no positions after pad_token_id " + std::to_string(pad) + " + 1");
+    }
+    check_heads_divide(c, source);
+    return c;
+}
+
+ModelConfig parse_distilbert(const json& config, const std::string& source) {
+    ModelConfig c;
+    c.model_type = "distilbert";
+    c.n_layer = required_positive_int(config, "n_layers", source);
+    c.n_head = required_positive_int(config, "n_heads", source);
+    c.d_model = required_positive_int(config, "dim", source);
+    c.d_ff = required_positive_int(config, "hidden_dim", source);
+    c.max_positions = required_positive_int(config, "max_position_embeddings", source);
+    c.vocab_size = required_positive_int(config, "vocab_size", source);
+    c.type_vocab_size = 0;
+    c.norm_eps = 1e-12f;  // DistilBERT's LayerNorms hard-code eps=1e-12
+    c.activation = parse_activation(optional_string(config, "activation", "gelu", source),
+                                    "activation", source);
+    check_heads_divide(c, source);
     return c;
 }
 
@@ -80,7 +159,11 @@ ModelConfig parse_model_config(std::string_view json_text, const std::string& so
         throw Error(source + ": field 'model_type' missing or not a string");
     const std::string model_type = type->get<std::string>();
     if (model_type == "gpt2") return parse_gpt2(config, source);
-    throw Error(source + ": unsupported model_type '" + model_type + "' (expected gpt2)");
+    if (model_type == "bert" || model_type == "roberta")
+        return parse_bert(config, model_type, source);
+    if (model_type == "distilbert") return parse_distilbert(config, source);
+    throw Error(source + ": unsupported model_type '" + model_type + "' (expected " +
+                known_model_types() + ")");
 }
 
 ModelConfig load_model_config(const std::filesystem::path& config_json) {
@@ -92,21 +175,100 @@ ModelConfig load_model_config(const std::filesystem::path& config_json) {
     return parse_model_config(text.str(), config_json.string());
 }
 
-ModelConfig preset_config(std::string_view name) {
-    ModelConfig c;
-    c.model_type = "gpt2";
-    c.vocab_size = 50257;
-    c.max_positions = 1024;
-    c.activation = Activation::GeluTanh;
-    if (name == "gpt2") {
-        c.n_layer = 12, c.n_head = 12, c.d_model = 768;
-    } else if (name == "gpt2-medium") {
-        c.n_layer = 24, c.n_head = 16, c.d_model = 1024;
+std::string model_config_json(const ModelConfig& c) {
+    const char* activation = c.activation == Activation::GeluTanh ? "gelu_new" : "gelu";
+    json j;
+    if (c.model_type == "gpt2") {
+        j = {{"model_type", "gpt2"},
+             {"architectures", {"GPT2LMHeadModel"}},
+             {"n_layer", c.n_layer},
+             {"n_head", c.n_head},
+             {"n_embd", c.d_model},
+             {"n_inner", c.d_ff},
+             {"n_positions", c.max_positions},
+             {"n_ctx", c.max_positions},
+             {"vocab_size", c.vocab_size},
+             {"layer_norm_epsilon", c.norm_eps},
+             {"activation_function", activation}};
+    } else if (c.model_type == "bert" || c.model_type == "roberta") {
+        j = {{"model_type", c.model_type},
+             {"architectures", {c.model_type == "bert" ? "BertModel" : "RobertaModel"}},
+             {"num_hidden_layers", c.n_layer},
+             {"num_attention_heads", c.n_head},
+             {"hidden_size", c.d_model},
+             {"intermediate_size", c.d_ff},
+             {"max_position_embeddings", c.max_positions},
+             {"vocab_size", c.vocab_size},
+             {"type_vocab_size", c.type_vocab_size},
+             {"layer_norm_eps", c.norm_eps},
+             {"hidden_act", activation},
+             {"position_embedding_type", "absolute"}};
+        if (c.model_type == "roberta")
+            j["pad_token_id"] = c.position_pad_id, j["bos_token_id"] = 0, j["eos_token_id"] = 2;
+    } else if (c.model_type == "distilbert") {
+        j = {{"model_type", "distilbert"},
+             {"architectures", {"DistilBertModel"}},
+             {"n_layers", c.n_layer},
+             {"n_heads", c.n_head},
+             {"dim", c.d_model},
+             {"hidden_dim", c.d_ff},
+             {"max_position_embeddings", c.max_positions},
+             {"vocab_size", c.vocab_size},
+             {"activation", activation},
+             {"sinusoidal_pos_embds", false}};
     } else {
-        throw Error("unknown config '" + std::string(name) + "' (expected gpt2 or gpt2-medium)");
+        throw Error("no config.json writer for model_type '" + c.model_type + "'");
     }
-    c.d_ff = 4 * c.d_model;
-    return c;
+    return j.dump(2) + "\n";
+}
+
+namespace {
+
+struct Preset {
+    const char* name;
+    const char* model_type;
+    int n_layer, n_head, d_model, d_ff, max_positions, vocab_size, type_vocab_size;
+};
+
+// The published shapes of the models the benchmark stands in for.
+constexpr Preset kPresets[] = {
+    {"gpt2", "gpt2", 12, 12, 768, 3072, 1024, 50257, 0},
+    {"gpt2-medium", "gpt2", 24, 16, 1024, 4096, 1024, 50257, 0},
+    {"bert-base", "bert", 12, 12, 768, 3072, 512, 30522, 2},
+    {"bert-large", "bert", 24, 16, 1024, 4096, 512, 30522, 2},
+    {"minilm", "bert", 6, 12, 384, 1536, 512, 30522, 2},
+    {"roberta-base", "roberta", 12, 12, 768, 3072, 514, 50265, 1},
+    {"distilbert-base", "distilbert", 6, 12, 768, 3072, 512, 30522, 0},
+};
+
+}  // namespace
+
+std::string preset_names() {
+    std::string list;
+    const size_t n = std::size(kPresets);
+    for (size_t i = 0; i < n; ++i) {
+        if (i) list += i + 1 == n ? " or " : ", ";
+        list += kPresets[i].name;
+    }
+    return list;
+}
+
+ModelConfig preset_config(std::string_view name) {
+    for (const Preset& p : kPresets) {
+        if (name != p.name) continue;
+        ModelConfig c;
+        c.model_type = p.model_type;
+        c.n_layer = p.n_layer, c.n_head = p.n_head, c.d_model = p.d_model, c.d_ff = p.d_ff;
+        c.max_positions = p.max_positions, c.vocab_size = p.vocab_size;
+        c.type_vocab_size = p.type_vocab_size;
+        const bool gpt2 = c.model_type == "gpt2";
+        c.norm_eps = gpt2 ? 1e-5f : 1e-12f;
+        c.activation = gpt2 ? Activation::GeluTanh : Activation::GeluErf;
+        if (c.model_type == "roberta")
+            c.norm_eps = 1e-5f, c.position_pad_id = 1, c.position_offset = 2;
+        return c;
+    }
+    throw Error("unknown config '" + std::string(name) + "' (expected " + preset_names() + ")");
 }
 
 double forward_flops(const ModelConfig& c, int seq, bool causal) {

@@ -51,13 +51,10 @@ Engine Engine::random(const ModelConfig& config, uint64_t seed, const EngineOpti
 }
 
 void Engine::allocate(const EngineOptions& options) {
-    if (arch_->norm_placement != NormPlacement::PreLN)
-        throw Error("model_type " + config_.model_type +
-                    ": post-LN encoders are not supported yet");
     const int threads = options.threads > 0 ? options.threads
                                             : std::max(1, int(std::thread::hardware_concurrency()));
-    max_seq_ = options.max_seq > 0 ? std::min(options.max_seq, config_.max_positions)
-                                   : config_.max_positions;
+    max_seq_ = options.max_seq > 0 ? std::min(options.max_seq, config_.max_tokens())
+                                   : config_.max_tokens();
     // All parallelism comes from our pool; OpenBLAS runs single-threaded inside each task.
     openblas_set_num_threads(1);
     pool_ = std::make_unique<cpu::ThreadPool>(threads);
@@ -93,6 +90,18 @@ void Engine::validate(const ForwardRequest& request) const {
         if (id < 0 || id >= config_.vocab_size)
             throw Error("token id " + std::to_string(id) + " out of range (vocab size " +
                         std::to_string(config_.vocab_size) + ")");
+    if (!request.type_ids.empty()) {
+        if (request.type_ids.size() != S)
+            throw Error("type_ids has " + std::to_string(request.type_ids.size()) +
+                        " entries, expected one per token (" + std::to_string(S) + ")");
+        const int types = std::max(1, config_.type_vocab_size);
+        if (!weights_.token_type_embedding.empty())
+            for (int32_t type : request.type_ids)
+                if (type < 0 || type >= types)
+                    throw Error("token type id " + std::to_string(type) +
+                                " out of range (the model has " + std::to_string(types) +
+                                " token types)");
+    }
     if (!request.emit_layers.empty() && request.emit_layers.size() != size_t(config_.n_layer))
         throw Error("emit_layers has " + std::to_string(request.emit_layers.size()) +
                     " flags, expected one per layer (" + std::to_string(config_.n_layer) + ")");
@@ -139,14 +148,29 @@ ForwardResult Engine::forward(const ForwardRequest& request) {
     };
 
     ForwardResult result;
-    cpu::embed(x, weights_.token_embedding, weights_.position_embedding, request.ids, C);
+    const EmbeddingTables tables{.token = weights_.token_embedding,
+                                 .position = weights_.position_embedding,
+                                 .token_type = weights_.token_type_embedding,
+                                 .position_offset = config_.position_offset,
+                                 .position_pad_id = config_.position_pad_id};
+    const bool post_norm = arch_->norm_placement == NormPlacement::PostLN;
+    if (weights_.embed_norm_weight.empty()) {
+        (fast ? cpu::embed : reference::embed)(x, tables, request.ids, request.type_ids, C);
+    } else {  // BERT: the embedding sum is normalised before the first layer
+        (fast ? cpu::embed : reference::embed)(normed, tables, request.ids, request.type_ids, C);
+        layernorm(x, normed, weights_.embed_norm_weight, weights_.embed_norm_bias);
+    }
     tap("embeddings", -1, x);
     const AttentionShape shape{S, H, D, arch_->causal};
+    // x (S, C) holds each layer's input and output. PreLN: x += attn(norm(x)); x += mlp(norm(x)).
+    // PostLN: normed = norm(x + attn(x)); x = norm(normed + mlp(normed)).
     for (int l = 0; l <= last_layer; ++l) {
         const LayerWeights& w = weights_.layers[size_t(l)];
-        layernorm(normed, x, w.attn_norm_weight, w.attn_norm_bias);
-        tap("attn_norm", l, normed);
-        linear(qkv, normed, w.qkv_weight, w.qkv_bias, C, 3 * C, Epilogue::Store);
+        if (!post_norm) {
+            layernorm(normed, x, w.attn_norm_weight, w.attn_norm_bias);
+            tap("attn_norm", l, normed);
+        }
+        linear(qkv, post_norm ? x : normed, w.qkv_weight, w.qkv_bias, C, 3 * C, Epilogue::Store);
         tap("qkv", l, qkv);
         const bool emit = request.emit_layers.empty() || request.emit_layers[size_t(l)];
         const std::span<float> maps = emit ? ring_->acquire(size_t(H) * S * S) : std::span<float>{};
@@ -166,13 +190,19 @@ ForwardResult Engine::forward(const ForwardRequest& request) {
         }
         linear(x, context, w.attn_out_weight, w.attn_out_bias, C, C, Epilogue::Accumulate);
         tap("attn_residual", l, x);
-        layernorm(normed, x, w.mlp_norm_weight, w.mlp_norm_bias);
-        tap("mlp_norm", l, normed);
+        layernorm(normed, x, post_norm ? w.attn_norm_weight : w.mlp_norm_weight,
+                  post_norm ? w.attn_norm_bias : w.mlp_norm_bias);
+        tap(post_norm ? "attn_norm" : "mlp_norm", l, normed);
         linear(mlp, normed, w.mlp_in_weight, w.mlp_in_bias, C, F,
                gelu_epilogue(config_.activation));
         tap("mlp_act", l, mlp);
-        linear(x, mlp, w.mlp_out_weight, w.mlp_out_bias, F, C, Epilogue::Accumulate);
-        tap("mlp_residual", l, x);
+        const std::span<float> mlp_residual = post_norm ? normed : x;
+        linear(mlp_residual, mlp, w.mlp_out_weight, w.mlp_out_bias, F, C, Epilogue::Accumulate);
+        tap("mlp_residual", l, mlp_residual);
+        if (post_norm) {
+            layernorm(x, normed, w.mlp_norm_weight, w.mlp_norm_bias);
+            tap("mlp_norm", l, x);
+        }
         result.layers_computed = l + 1;
     }
     if (request.hidden) {

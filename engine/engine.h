@@ -24,7 +24,7 @@ class WeightStore;
 struct EngineOptions {
     int threads = 0;     // 0: all hardware threads
     int ring_slots = 2;  // K
-    int max_seq = 0;     // 0: the model's max_positions
+    int max_seq = 0;     // 0: the model's longest sequence (ModelConfig::max_tokens)
 };
 
 enum class Backend { Fast, Reference };
@@ -34,6 +34,9 @@ using TapFn = void (*)(void* user, const char* name, int layer, std::span<const 
 
 struct ForwardRequest {
     std::span<const int32_t> ids;
+    // Token types (BERT's segment A = 0, B = 1), one per id; empty: all 0. Ignored by models
+    // without a token-type table.
+    std::span<const int32_t> type_ids;
     // Layers whose maps go to the ring, one flag per layer; empty: every layer. Layers after the
     // last flagged one are not computed unless `hidden` is set.
     std::span<const uint8_t> emit_layers;
@@ -46,7 +49,7 @@ struct ForwardRequest {
 struct ForwardResult {
     int layers_computed = 0;
     int maps_published = 0;
-    std::span<const float> hidden;  // (S, C) after the final norm, when requested
+    std::span<const float> hidden;  // (S, C) the last layer's output (after any final norm)
 };
 
 class Engine {

@@ -150,13 +150,22 @@ fs::path hf_hub_cache_dir() {
     return home_dir() / ".cache" / "huggingface" / "hub";
 }
 
-fs::path resolve_model_dir(const std::string& model) {
-    if (model.empty()) throw Error("model name is empty; pass a model directory or a model id");
+fs::path resolve_model_dir(const std::string& name) {
+    if (name.empty()) throw Error("model name is empty; pass a model directory or a model id");
     std::error_code ec;
-    if (fs::is_directory(model, ec)) return model;
+    if (fs::is_directory(name, ec)) return name;
+    // Short names for the models weights/fetch gets.
+    static const std::pair<std::string_view, std::string_view> kShortNames[] = {
+        {"minilm", "all-MiniLM-L6-v2"},
+    };
+    std::string model = name;
+    for (const auto& [short_name, id] : kShortNames)
+        if (model == short_name) model = id;
 
-    if (model.find('/') == std::string::npos && is_valid_id_part(model)) {
-        const fs::path local = project_weights_dir() / model;
+    // weights/NAME as typed, then under the id a short name stands for.
+    for (const std::string& local_name : {name, model}) {
+        if (local_name.find('/') != std::string::npos || !is_valid_id_part(local_name)) continue;
+        const fs::path local = project_weights_dir() / local_name;
         if (fs::is_directory(local, ec) && looks_like_model_dir(local)) return local;
     }
 

@@ -9,9 +9,9 @@ namespace headmap {
 
 // `model` is a directory path, or an id such as "gpt2", "openai-community/gpt2", "distilgpt2".
 // A bare id without an org also tries the aliases HF redirects (gpt2 -> openai-community/gpt2,
-// distilgpt2 -> distilbert/distilgpt2). A short name "minilm" maps to weights/ of the project
-// when present (see resolve_model_dir in model_files.cpp). Throws headmap::Error naming what was
-// searched when nothing is found.
+// distilgpt2 -> distilbert/distilgpt2). A bare id is first looked up under the project's
+// weights/ folder ($HEADMAP_WEIGHTS); "minilm" is short for all-MiniLM-L6-v2, which
+// weights/fetch puts there. Throws headmap::Error naming what was searched when nothing is found.
 std::filesystem::path resolve_model_dir(const std::string& model);
 
 // The hub cache root honoured by resolve_model_dir.

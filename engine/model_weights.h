@@ -20,17 +20,24 @@ class WeightStore;
 struct LayerWeights {
     std::span<const float> attn_norm_weight, attn_norm_bias;  // (C), (C)
     std::span<const float> qkv_weight, qkv_bias;              // (C, 3C) or (3C, C); (3C)
-    std::span<const float> attn_out_weight, attn_out_bias;    // (C, C); (C)
-    std::span<const float> mlp_norm_weight, mlp_norm_bias;    // (C), (C)
-    std::span<const float> mlp_in_weight, mlp_in_bias;        // (C, F) or (F, C); (F)
-    std::span<const float> mlp_out_weight, mlp_out_bias;      // (F, C) or (C, F); (C)
+    // Separate projections as stored by BERT-style checkpoints, (C, C) and (C) each; the loader
+    // packs them into qkv_weight / qkv_bias.
+    std::span<const float> q_weight, q_bias, k_weight, k_bias, v_weight, v_bias;
+    std::span<const float> attn_out_weight, attn_out_bias;  // (C, C); (C)
+    std::span<const float> mlp_norm_weight, mlp_norm_bias;  // (C), (C)
+    std::span<const float> mlp_in_weight, mlp_in_bias;      // (C, F) or (F, C); (F)
+    std::span<const float> mlp_out_weight, mlp_out_bias;    // (F, C) or (C, F); (C)
 };
 
 struct ModelWeights {
     std::span<const float> token_embedding;                     // (V, C)
     std::span<const float> position_embedding;                  // (P, C)
-    std::span<const float> final_norm_weight, final_norm_bias;  // (C), (C)
+    std::span<const float> token_type_embedding;                // (T, C) or empty
+    std::span<const float> embed_norm_weight, embed_norm_bias;  // (C), (C) or empty
+    std::span<const float> final_norm_weight, final_norm_bias;  // (C), (C) or empty
     std::vector<LayerWeights> layers;
+    // Packed Q|K|V of architectures that store them separately: per layer (3C, C) then (3C).
+    std::vector<float> packed_qkv;
 };
 
 // One tensor the model needs: its checkpoint name (without prefix), shape, and where it binds.
@@ -48,8 +55,13 @@ struct WeightSlot {
 };
 
 // Every tensor of `config`'s model, in checkpoint order; `weights.layers` is resized here.
+// For separate Q/K/V the slots bind q_/k_/v_ spans; pack_qkv() then fills qkv_weight/qkv_bias.
 std::vector<WeightSlot> weight_slots(const ModelConfig& config, const ArchSpec& arch,
                                      ModelWeights& weights);
+
+// Packs separately bound Q, K and V into weights.packed_qkv and points qkv_weight/qkv_bias at
+// it; a no-op for fused architectures.
+void pack_qkv(const ModelConfig& config, const ArchSpec& arch, ModelWeights& weights);
 
 // Binds all weights from a checkpoint, detecting the name prefix ("" or "transformer.").
 // `source` names the checkpoint in errors.

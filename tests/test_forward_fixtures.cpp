@@ -7,6 +7,7 @@
 
 #include "engine/engine.h"
 #include "engine/safetensors.h"
+#include "fixture_support.h"
 #include "test_support.h"
 #include "tokenizer/gpt2_bpe.h"
 
@@ -15,25 +16,7 @@ using test_support::kTestData;
 
 namespace {
 
-struct Case {
-    std::string name, text;
-    std::vector<int32_t> ids;
-};
-
-std::vector<Case> read_cases(const std::filesystem::path& dir) {
-    const auto json = nlohmann::json::parse(test_support::read_file(dir / "expected.json"));
-    std::vector<Case> cases;
-    for (const auto& c : json.at("cases"))
-        cases.push_back({c.at("name"), c.at("text"), c.at("ids").get<std::vector<int32_t>>()});
-    return cases;
-}
-
-float max_abs_diff(std::span<const float> a, std::span<const float> b) {
-    REQUIRE(a.size() == b.size());
-    float worst = 0;
-    for (size_t i = 0; i < a.size(); ++i) worst = std::max(worst, std::fabs(a[i] - b[i]));
-    return worst;
-}
+using fixture::max_abs_diff;
 
 // Runs every case of a fixture model on `backend`; compares maps (<= 1e-5) and hidden states.
 void check_fixture(const std::string& model, Backend backend) {
@@ -43,26 +26,17 @@ void check_fixture(const std::string& model, Backend backend) {
     const SafetensorsArchive expected = SafetensorsArchive::open(dir / "expected.safetensors");
     WeightStore expected_store(SafetensorsArchive::open(dir / "expected.safetensors"));
     const ModelConfig& config = engine.config();
-    const std::vector<Case> cases = read_cases(dir);
+    const std::vector<fixture::Case> cases = fixture::read_cases(dir);
     REQUIRE(cases.size() >= 6);
-    for (const Case& c : cases) {
+    for (const fixture::Case& c : cases) {
         CAPTURE(model);
         CAPTURE(c.name);
         CHECK(tokenizer.encode(c.text) == c.ids);
         const int64_t S = int64_t(c.ids.size()), L = config.n_layer, H = config.n_head;
-        std::vector<float> maps;  // (L, H, S, S), gathered from the ring
-        std::vector<int> layers_seen;
-        ForwardRequest request;
-        request.ids = c.ids;
-        request.hidden = true;
-        request.backend = backend;
-        const ForwardResult result = engine.run(request, [&](const AttentionSlot& slot) {
-            layers_seen.push_back(slot.layer);
-            CHECK(slot.seq_len == S);
-            CHECK(slot.n_head == H);
-            maps.insert(maps.end(), slot.maps.begin(), slot.maps.end());
-        });
-        CHECK(result.layers_computed == L);
+        const fixture::Captured got = fixture::run_case(engine, c.ids, {}, backend);
+        const std::vector<float>& maps = got.maps;
+        const std::vector<int>& layers_seen = got.layers;
+        CHECK(got.layers_computed == L);
         REQUIRE(layers_seen.size() == size_t(L));
         for (int l = 0; l < L; ++l) CHECK(layers_seen[size_t(l)] == l);
 
@@ -70,7 +44,7 @@ void check_fixture(const std::string& model, Backend backend) {
         const float map_error = max_abs_diff(maps, want_maps);
         CHECK(map_error <= 1e-5f);
         const auto want_hidden = expected_store.get(c.name + ".hidden", {S, config.d_model});
-        CHECK(max_abs_diff(result.hidden, want_hidden) <= 5e-5f);
+        CHECK(max_abs_diff(got.hidden, want_hidden) <= 5e-5f);
 
         // Invariants of a causal softmax map: rows sum to 1, the upper triangle is exactly 0.
         for (int64_t m = 0; m < L * H; ++m)

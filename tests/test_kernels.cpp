@@ -209,20 +209,7 @@ TEST_CASE("linear: GELU epilogues stay accurate over a wide input range") {
 }
 
 // ------------------------------------------------------------------------------------------------
-// embed / layernorm
-
-TEST_CASE("embed: fast matches reference") {
-    const int V = 50, P = 40, C = 24, S = 37;
-    const auto wte = random_normal(size_t(V) * C, 0, 1, 11),
-               wpe = random_normal(size_t(P) * C, 0, 1, 12);
-    const auto ids = random_ids(S, V, 13);
-    Guarded got(size_t(S) * C);
-    std::vector<float> want(size_t(S) * C);
-    cpu::embed(got.span(), wte, wpe, ids, C);
-    reference::embed(want, wte, wpe, ids, C);
-    CHECK(compare(got.span(), want).max_abs == 0.0);
-    CHECK(got.guards_intact());
-}
+// layernorm (embed: test_embeddings.cpp)
 
 TEST_CASE("layernorm: fast matches reference") {
     std::vector<std::unique_ptr<cpu::ThreadPool>> pools;

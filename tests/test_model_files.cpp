@@ -224,6 +224,17 @@ TEST_CASE("short names resolve under the project weights directory when they hol
     CHECK(same);
 }
 
+TEST_CASE("the short name minilm finds weights/all-MiniLM-L6-v2, where weights/fetch puts it") {
+    TempDir dir;
+    const fs::path cache = dir.path / "cache";
+    const fs::path weights = dir.path / "weights";
+    IsolatedEnv env(cache, weights);
+    CHECK_THROWS_AS(resolve_model_dir("minilm"), Error);
+    write_text(weights / "all-MiniLM-L6-v2" / "config.json", "{}");
+    CHECK(resolve_model_dir("minilm") == weights / "all-MiniLM-L6-v2");
+    CHECK(resolve_model_dir("all-MiniLM-L6-v2") == weights / "all-MiniLM-L6-v2");
+}
+
 TEST_CASE("unknown ids report what was searched") {
     TempDir dir;
     const fs::path cache = dir.path / "cache";

@@ -59,13 +59,24 @@ void exp_inplace(float* x, int n) {
     fast_math::exp_inplace(x, n);
 }
 
-void embed(std::span<float> x, std::span<const float> wte, std::span<const float> wpe,
-           std::span<const int32_t> ids, int C) {
+void embed(std::span<float> x, const EmbeddingTables& tables, std::span<const int32_t> ids,
+           std::span<const int32_t> type_ids, int C) {
+    int counted = 0;
     for (size_t s = 0; s < ids.size(); ++s) {
-        const float* tok = &wte[size_t(ids[s]) * C];
-        const float* pos = &wpe[s * C];
+        int position = tables.position_offset + int(s);
+        if (tables.position_pad_id >= 0)
+            position = ids[s] == tables.position_pad_id ? tables.position_offset - 1
+                                                        : tables.position_offset + counted++;
+        const float* tok = &tables.token[size_t(ids[s]) * C];
+        const float* pos = &tables.position[size_t(position) * C];
         float* out = &x[s * C];
-        for (int c = 0; c < C; ++c) out[c] = tok[c] + pos[c];
+        // HF adds word + token type first, then the position: float sums in that order.
+        if (tables.token_type.empty()) {
+            for (int c = 0; c < C; ++c) out[c] = tok[c] + pos[c];
+        } else {
+            const float* type = &tables.token_type[size_t(type_ids.empty() ? 0 : type_ids[s]) * C];
+            for (int c = 0; c < C; ++c) out[c] = (tok[c] + type[c]) + pos[c];
+        }
     }
 }
 

@@ -33,11 +33,23 @@ struct AttentionShape {
     bool causal;
 };
 
+// A model's embedding tables and how it numbers positions.
+struct EmbeddingTables {
+    std::span<const float> token{};       // (V, C)
+    std::span<const float> position{};    // (P, C)
+    std::span<const float> token_type{};  // (T, C), or empty: the model has no token types
+    int position_offset = 0;              // position id of the first token
+    // >= 0: tokens with this id sit at position position_offset - 1 and are not counted, so the
+    // tokens after them keep their numbering (RoBERTa's padding rule).
+    int position_pad_id = -1;
+};
+
 namespace reference {
 
-// x (S, C) = wte[ids] + wpe[position]
-void embed(std::span<float> x, std::span<const float> wte, std::span<const float> wpe,
-           std::span<const int32_t> ids, int C);
+// x (S, C) = token[ids] + position[position ids] + token_type[type_ids]; empty type_ids mean 0.
+// Callers check ids, type ids and positions against the tables' sizes.
+void embed(std::span<float> x, const EmbeddingTables& tables, std::span<const int32_t> ids,
+           std::span<const int32_t> type_ids, int C);
 // out (S, N) = epilogue(in (S, K) · W + bias); W is (K, N) for InOut, (N, K) for OutIn
 void linear(std::span<float> out, std::span<const float> in, std::span<const float> weight,
             std::span<const float> bias, int S, int K, int N, WeightLayout layout,
@@ -56,8 +68,8 @@ float gelu_erf(float x);
 
 namespace cpu {
 
-void embed(std::span<float> x, std::span<const float> wte, std::span<const float> wpe,
-           std::span<const int32_t> ids, int C);
+void embed(std::span<float> x, const EmbeddingTables& tables, std::span<const int32_t> ids,
+           std::span<const int32_t> type_ids, int C);
 void linear(ThreadPool& pool, std::span<float> out, std::span<const float> in,
             std::span<const float> weight, std::span<const float> bias, int S, int K, int N,
             WeightLayout layout, Epilogue epilogue);

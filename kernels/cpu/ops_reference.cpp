@@ -7,10 +7,22 @@
 
 namespace headmap::reference {
 
-void embed(std::span<float> x, std::span<const float> wte, std::span<const float> wpe,
-           std::span<const int32_t> ids, int C) {
-    for (size_t s = 0; s < ids.size(); ++s)
-        for (int c = 0; c < C; ++c) x[s * C + c] = wte[size_t(ids[s]) * C + c] + wpe[s * C + c];
+void embed(std::span<float> x, const EmbeddingTables& tables, std::span<const int32_t> ids,
+           std::span<const int32_t> type_ids, int C) {
+    int counted = 0;  // tokens numbered so far
+    for (size_t s = 0; s < ids.size(); ++s) {
+        int position = tables.position_offset + int(s);
+        if (tables.position_pad_id >= 0)
+            position = ids[s] == tables.position_pad_id ? tables.position_offset - 1
+                                                        : tables.position_offset + counted++;
+        const int type = type_ids.empty() ? 0 : type_ids[s];
+        for (int c = 0; c < C; ++c) {
+            double sum = double(tables.token[size_t(ids[s]) * C + c]) +
+                         double(tables.position[size_t(position) * C + c]);
+            if (!tables.token_type.empty()) sum += tables.token_type[size_t(type) * C + c];
+            x[s * C + c] = float(sum);
+        }
+    }
 }
 
 float gelu_tanh(float x) {
