@@ -78,7 +78,10 @@ inline std::set<std::string> entries(const fs::path& dir) {
 inline void check_no_output(const fs::path& out) {
     INFO("output: ", out.string());
     CHECK(!fs::exists(out));
-    const std::string temp_prefix = "." + out.filename().string() + ".tmp-";
+    // Built piecewise: GCC 12 reports a false -Wrestrict for "." + string + "...".
+    std::string temp_prefix = ".";
+    temp_prefix += out.filename().string();
+    temp_prefix += ".tmp-";
     if (fs::is_directory(out.parent_path()))
         for (const std::string& name : entries(out.parent_path())) {
             INFO("left in the output directory: ", name);
@@ -137,6 +140,14 @@ inline std::string join_ids(const json& ids) {
     return line;
 }
 
+// The first of `keys` the config has (GPT-2, BERT and DistilBERT name fields differently).
+inline int config_int(const json& config, std::initializer_list<const char*> keys) {
+    for (const char* key : keys)
+        if (config.contains(key)) return config[key].get<int>();
+    FAIL("fixture config has none of the expected fields");
+    return 0;
+}
+
 // The expected attentions of one fixture directory, (L, H, S, S) per case.
 struct Expected {
     json meta;
@@ -144,11 +155,14 @@ struct Expected {
     headmap::WeightStore store;
     explicit Expected(const fs::path& dir)
         : meta(read_json(dir / "expected.json")),
-          layers(meta["config"]["n_layer"].get<int>()),
-          heads(meta["config"]["n_head"].get<int>()),
+          layers(config_int(meta["config"], {"n_layer", "num_hidden_layers", "n_layers"})),
+          heads(config_int(meta["config"], {"n_head", "num_attention_heads", "n_heads"})),
           store(headmap::SafetensorsArchive::open(dir / "expected.safetensors")) {}
     int cases() const { return int(meta["cases"].size()); }
     std::string text(int c) const { return meta["cases"][c]["text"].get<std::string>(); }
+    std::string text_pair(int c) const {
+        return meta["cases"][c].value("text_pair", std::string());
+    }
     const json& ids(int c) const { return meta["cases"][c]["ids"]; }
     int64_t seq(int c) const { return int64_t(ids(c).size()); }
     std::span<const float> attentions(int c) {

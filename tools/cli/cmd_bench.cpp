@@ -1,6 +1,8 @@
-// headmap bench: random weights of a named shape, every layer's maps streamed through the ring
-// to a consumer thread, one JSON line per sequence length. sgemm_gflops is OpenBLAS's own
-// multi-threaded sgemm on (S x C)·(C x 4C) measured in the same run, so `efficiency` says how
+// headmap bench: random weights of a named shape (--config) or a real model (--model), every
+// layer's maps streamed through the ring to a consumer thread; one JSON line per sequence length
+// of random ids (--seq), or one line for a file of texts (--texts, each text at its own length).
+// sentences_per_s counts forwards (texts) per second, one after another. sgemm_gflops is OpenBLAS's
+// own multi-threaded sgemm on (S x C)·(C x 4C) measured in the same run, so `efficiency` says how
 // close the whole forward comes to the machine's best matrix multiply. On a shared machine the
 // speed of the cores drifts over seconds, so every timed forward is paired with an sgemm sample
 // taken right after it; efficiency is the median of the per-pair ratios, and ms / sgemm_gflops
@@ -10,12 +12,16 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <optional>
 #include <random>
 #include <thread>
 
 #include "engine/engine.h"
+#include "engine/error.h"
+#include "engine/model_files.h"
 #include "tools/cli/args.h"
 #include "tools/cli/commands.h"
+#include "tools/cli/model_input.h"
 
 namespace headmap::cli {
 namespace {
@@ -56,60 +62,134 @@ double sgemm_gflops(int S, int C, int N, int threads) {
     return *std::max_element(rates.begin(), rates.end());
 }
 
+// The inputs one timed run covers, and its model FLOPs.
+struct Batch {
+    std::vector<Encoding> inputs;
+    double flops = 0;
+    int tokens = 0;
+};
+
+struct Timing {
+    double ms, gflops, sgemm_gflops, efficiency;
+    int maps;  // maps that reached the consumer in one run
+};
+
+// Runs the whole batch `runs` times after a warm-up; each run is paired with an sgemm sample.
+Timing time_batch(Engine& engine, const Batch& batch, int runs) {
+    int maps = 0;
+    float checksum = 0;
+    // The consumer reads one value per map, so every slot really reaches it.
+    const auto consume = [&](const AttentionSlot& slot) {
+        for (int h = 0; h < slot.n_head; ++h) checksum += slot.head(h)[0];
+        maps += slot.n_head;
+    };
+    const ModelConfig& config = engine.config();
+    const int mean_tokens = std::max(1, batch.tokens / int(batch.inputs.size()));
+    std::vector<double> times, sgemm_rates, efficiencies;
+    for (int run = -1; run < runs; ++run) {  // run -1 warms up
+        maps = 0;
+        const auto start = Clock::now();
+        for (const Encoding& encoding : batch.inputs) {
+            ForwardRequest request;
+            request.ids = encoding.ids;
+            request.type_ids = encoding.type_ids;
+            engine.run(request, consume);
+        }
+        const double seconds = seconds_since(start);
+        if (run < 0) continue;
+        const double sgemm =
+            sgemm_gflops(mean_tokens, config.d_model, config.d_ff, engine.threads());
+        times.push_back(seconds);
+        sgemm_rates.push_back(sgemm);
+        efficiencies.push_back(batch.flops / seconds / 1e9 / sgemm);
+    }
+    if (checksum != checksum) throw Error("bench: a map held NaN");
+    const double ms = median(times) * 1e3;
+    return {ms, batch.flops / (ms / 1e3) / 1e9, median(sgemm_rates), median(efficiencies), maps};
+}
+
 }  // namespace
 
 int cmd_bench(const std::vector<std::string>& argv) {
-    const Args args("bench", argv, {"config", "seq", "threads", "runs", "ring"}, {});
-    const std::string config_name = args.get("config").value_or("gpt2");
-    const ModelConfig config = preset_config(config_name);
-    const std::vector<int> seqs =
-        parse_int_list("seq", args.get("seq").value_or("64,256,1024"), 1, config.max_positions);
+    const Args args("bench", argv,
+                    {"config", "model", "tokenizer", "texts", "seq", "threads", "runs", "ring"},
+                    {"truncate"});
+    if (args.get("config") && args.get("model"))
+        throw Error("pass --config (random weights of a named shape) or --model, not both");
+    if (args.get("texts") && !args.get("model"))
+        throw Error("--texts needs --model (a real model and its tokenizer)");
+    if (args.get("texts") && args.get("seq")) throw Error("pass --texts or --seq, not both");
+
+    std::string name;
+    ModelConfig config;
+    std::optional<ModelInput> texts;
+    std::filesystem::path model_dir;
+    if (args.get("model")) {
+        if (args.get("texts")) {
+            texts = read_model_input(args, args.flag("truncate"));
+            model_dir = texts->model_dir;
+        } else {
+            model_dir = resolve_model_dir(*args.get("model"));
+        }
+        config = load_model_config(model_dir / "config.json");
+        name = *args.get("model");
+    } else {
+        name = args.get("config").value_or("gpt2");
+        config = preset_config(name);
+    }
+    const bool causal = arch_for(config.model_type).causal;
+    const std::string default_seqs = causal ? "64,256,1024" : "32,128,512";
+    std::vector<int> seqs;
+    if (!texts)
+        seqs =
+            parse_int_list("seq", args.get("seq").value_or(default_seqs), 1, config.max_tokens());
+
     EngineOptions options;
     options.threads = args.get_int("threads", 0, 0, 1024);
     options.ring_slots = args.get_int("ring", 2, 1, 1024);
-    options.max_seq = *std::max_element(seqs.begin(), seqs.end());
+    options.max_seq = texts ? int(texts->longest) : *std::max_element(seqs.begin(), seqs.end());
     const int runs = args.get_int("runs", 5, 1, 1000);
-    Engine engine = Engine::random(config, 1234, options);
+    Engine engine = model_dir.empty() ? Engine::random(config, 1234, options)
+                                      : Engine::load(model_dir, options);
 
-    std::mt19937 rng(42);
-    for (int S : seqs) {
-        std::vector<int32_t> ids(static_cast<size_t>(S));
-        for (auto& id : ids) id = int32_t(rng() % uint32_t(config.vocab_size));
-        ForwardRequest request;
-        request.ids = ids;
-        int maps = 0;
-        float checksum = 0;
-        // The consumer reads one value per map, so every slot really reaches it.
-        const auto consume = [&](const AttentionSlot& slot) {
-            for (int h = 0; h < slot.n_head; ++h) checksum += slot.head(h)[0];
-            maps += slot.n_head;
-        };
-        const double flops = forward_flops(config, S, true);
-        std::vector<double> times, sgemm_rates, efficiencies;
-        for (int run = -1; run < runs; ++run) {  // run -1 warms up
-            maps = 0;
-            const auto start = Clock::now();
-            engine.run(request, consume);
-            const double seconds = seconds_since(start);
-            if (run < 0) continue;
-            const double sgemm = sgemm_gflops(S, config.d_model, config.d_ff, engine.threads());
-            times.push_back(seconds);
-            sgemm_rates.push_back(sgemm);
-            efficiencies.push_back(flops / seconds / 1e9 / sgemm);
+    std::vector<Batch> batches;
+    if (texts) {
+        Batch batch;
+        for (const Encoding& encoding : texts->inputs) {
+            batch.flops += forward_flops(config, int(encoding.ids.size()), causal);
+            batch.tokens += int(encoding.ids.size());
+            batch.inputs.push_back(encoding);
         }
-        const double ms = median(times) * 1e3;
-        const double gflops = flops / (ms / 1e3) / 1e9;
-        const double sgemm = median(sgemm_rates);
-        const double efficiency = median(efficiencies);
+        batches.push_back(std::move(batch));
+    } else {
+        std::mt19937 rng(42);
+        for (int S : seqs) {
+            Batch batch;
+            Encoding encoding;
+            for (int i = 0; i < S; ++i) {
+                encoding.ids.push_back(int32_t(rng() % uint32_t(config.vocab_size)));
+                encoding.type_ids.push_back(0);
+            }
+            batch.flops = forward_flops(config, S, causal);
+            batch.tokens = S;
+            batch.inputs.push_back(std::move(encoding));
+            batches.push_back(std::move(batch));
+        }
+    }
+    for (const Batch& batch : batches) {
+        const Timing t = time_batch(engine, batch, runs);
+        const int sentences = int(batch.inputs.size());
+        const std::string what = texts ? "\"texts\": " + std::to_string(sentences) +
+                                             ", \"tokens\": " + std::to_string(batch.tokens)
+                                       : "\"seq\": " + std::to_string(batch.tokens);
         std::printf(
-            "{\"impl\": \"headmap\", \"config\": \"%s\", \"seq\": %d, \"threads\": %d, \"runs\": "
-            "%d, "
-            "\"ms\": %.3f, \"gflops\": %.3f, \"sgemm_gflops\": %.3f, \"efficiency\": %.4f, "
-            "\"maps\": %d, \"ring\": %d}\n",
-            config_name.c_str(), S, engine.threads(), runs, ms, gflops, sgemm, efficiency, maps,
+            "{\"impl\": \"headmap\", \"%s\": \"%s\", %s, \"threads\": %d, \"runs\": %d, "
+            "\"ms\": %.3f, \"sentences_per_s\": %.2f, \"gflops\": %.3f, \"sgemm_gflops\": %.3f, "
+            "\"efficiency\": %.4f, \"maps\": %d, \"ring\": %d}\n",
+            model_dir.empty() ? "config" : "model", name.c_str(), what.c_str(), engine.threads(),
+            runs, t.ms, sentences / (t.ms / 1e3), t.gflops, t.sgemm_gflops, t.efficiency, t.maps,
             engine.ring().slots());
         std::fflush(stdout);
-        if (checksum != checksum) return 1;  // keeps the consumer's reads observable
     }
     return 0;
 }

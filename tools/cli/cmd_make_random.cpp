@@ -2,7 +2,6 @@
 // layout (config.json, model.safetensors, and the tokenizer files when available), for
 // benchmarks and cold-start measurements without downloading real weights.
 #include <fstream>
-#include <nlohmann/json.hpp>
 
 #include "engine/engine.h"
 #include "engine/error.h"
@@ -49,20 +48,20 @@ int cmd_make_random(const std::vector<std::string>& argv) {
     }
     write_safetensors(out / "model.safetensors", tensors);
 
-    nlohmann::json json = {
-        {"model_type", config.model_type},  {"architectures", {"GPT2LMHeadModel"}},
-        {"n_layer", config.n_layer},        {"n_head", config.n_head},
-        {"n_embd", config.d_model},         {"n_positions", config.max_positions},
-        {"n_ctx", config.max_positions},    {"n_inner", nullptr},
-        {"vocab_size", config.vocab_size},  {"layer_norm_epsilon", config.norm_eps},
-        {"activation_function", "gelu_new"}};
-    const std::string text = json.dump(2) + "\n";
+    const std::string text = model_config_json(config);
     AtomicOutputFile config_file(out / "config.json");
     config_file.write(std::as_bytes(std::span(text)));
     config_file.commit();
 
-    const std::filesystem::path tokenizer = args.get("tokenizer").value_or("weights/gpt2");
-    for (const char* name : {"vocab.json", "merges.txt", "tokenizer.json"}) {
+    // The shipped tokenizer that matches the shape's vocabulary, unless --tokenizer names one.
+    std::string default_tokenizer;
+    if (config.model_type == "gpt2") default_tokenizer = "weights/gpt2";
+    if (config.model_type == "bert" || config.model_type == "distilbert")
+        default_tokenizer = "weights/bert-base-uncased";
+    const std::filesystem::path tokenizer = args.get("tokenizer").value_or(default_tokenizer);
+    if (tokenizer.empty()) return 0;
+    for (const char* name :
+         {"vocab.json", "merges.txt", "tokenizer.json", "vocab.txt", "tokenizer_config.json"}) {
         if (std::filesystem::exists(tokenizer / name)) {
             std::filesystem::copy_file(tokenizer / name, out / name,
                                        std::filesystem::copy_options::overwrite_existing, ec);

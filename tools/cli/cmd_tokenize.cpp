@@ -5,16 +5,22 @@
 
 namespace headmap::cli {
 
+// One line per text: the ids the model sees (special tokens included), or with --tokens the
+// token strings; --type-ids adds a second line of token type ids.
 int cmd_tokenize(const std::vector<std::string>& argv) {
-    const Args args("tokenize", argv, kModelOptions, {"tokens", "truncate"});
+    const Args args("tokenize", argv, kModelOptions, {"tokens", "truncate", "type-ids"});
     const ModelInput input = read_model_input(args, args.flag("truncate"));
-    std::string line;
-    for (size_t i = 0; i < input.ids.size(); ++i) {
-        if (i) line += ' ';
-        line += args.flag("tokens") ? input.tokenizer.token_string(input.ids[i])
-                                    : std::to_string(input.ids[i]);
+    for (const Encoding& encoding : input.inputs) {
+        std::string line, types;
+        for (size_t i = 0; i < encoding.ids.size(); ++i) {
+            if (i) line += ' ', types += ' ';
+            line += args.flag("tokens") ? input.tokenizer.token_string(encoding.ids[i])
+                                        : std::to_string(encoding.ids[i]);
+            types += std::to_string(encoding.type_ids[i]);
+        }
+        std::printf("%s\n", line.c_str());
+        if (args.flag("type-ids")) std::printf("%s\n", types.c_str());
     }
-    std::printf("%s\n", line.c_str());
     return 0;
 }
 

@@ -1,30 +1,76 @@
 #include "tools/cli/model_input.h"
 
+#include <fstream>
+#include <sstream>
+
 #include "engine/error.h"
 #include "engine/model_files.h"
 
 namespace headmap::cli {
 
+std::vector<TextLine> read_texts_file(const std::filesystem::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in || std::filesystem::is_directory(path))
+        throw Error("--texts " + path.string() +
+                    ": cannot read (expected a text file, one text per line)");
+    std::vector<TextLine> texts;
+    std::string line;
+    for (int number = 1; std::getline(in, line); ++number) {
+        if (!line.empty() && line.back() == '\r') line.pop_back();
+        if (line.empty()) continue;
+        const size_t tab = line.find('\t');
+        if (tab == std::string::npos)
+            texts.push_back({number, line, std::nullopt});
+        else
+            texts.push_back({number, line.substr(0, tab), line.substr(tab + 1)});
+    }
+    if (texts.empty())
+        throw Error("--texts " + path.string() + ": no texts (expected one text per line)");
+    return texts;
+}
+
 ModelInput read_model_input(const Args& args, bool truncate) {
     const std::filesystem::path model_dir = resolve_model_dir(args.required("model"));
     ModelConfig config = load_model_config(model_dir / "config.json");
     const std::filesystem::path tokenizer_dir = args.get("tokenizer").value_or(model_dir.string());
-    Gpt2Tokenizer tokenizer = Gpt2Tokenizer::load_dir(tokenizer_dir);
-    std::vector<int32_t> ids = tokenizer.encode(args.required("text"));
-    if (ids.empty()) throw Error("--text gives no tokens (expected a non-empty text)");
-    if (ids.size() > size_t(config.max_positions)) {
-        if (!truncate)
-            throw Error("text is " + std::to_string(ids.size()) +
-                        " tokens, more than the model's " + std::to_string(config.max_positions) +
-                        " positions (shorten it or pass --truncate)");
-        ids.resize(size_t(config.max_positions));
+    Tokenizer tokenizer = Tokenizer::load_dir(tokenizer_dir, config.model_type);
+
+    std::vector<TextLine> texts;
+    if (args.get("texts")) {
+        if (args.get("text") || args.get("pair"))
+            throw Error(
+                "--texts cannot be combined with --text or --pair (a tab in a line of the "
+                "file makes a pair)");
+        texts = read_texts_file(*args.get("texts"));
+    } else {
+        texts.push_back({0, args.required("text"), args.get("pair")});
     }
-    for (int32_t id : ids)
-        if (id >= config.vocab_size)
-            throw Error("token id " + std::to_string(id) +
-                        " from the tokenizer is outside the model's vocab_size " +
-                        std::to_string(config.vocab_size) + " (tokenizer and model do not match)");
-    return {model_dir, std::move(config), std::move(tokenizer), std::move(ids)};
+
+    const size_t max_tokens = size_t(config.max_tokens());
+    ModelInput input{model_dir, std::move(config), std::move(tokenizer), {}, {}, 0};
+    for (const auto& [line, first, second] : texts) {
+        const size_t limit = truncate ? max_tokens : 0;
+        Encoding encoding = second ? input.tokenizer.encode_pair(first, *second, limit)
+                                   : input.tokenizer.encode(first, limit);
+        const std::string which =
+            line == 0 ? std::string("text") : "text on line " + std::to_string(line);
+        if (encoding.ids.empty())
+            throw Error("the " + which + " gives no tokens (expected a non-empty text)");
+        if (encoding.ids.size() > max_tokens)
+            throw Error("the " + which + " is " + std::to_string(encoding.ids.size()) +
+                        " tokens, more than the model's " + std::to_string(max_tokens) +
+                        " positions (shorten it or pass --truncate)");
+        for (int32_t id : encoding.ids)
+            if (id >= input.config.vocab_size)
+                throw Error("token id " + std::to_string(id) +
+                            " from the tokenizer is outside the model's vocab_size " +
+                            std::to_string(input.config.vocab_size) +
+                            " (tokenizer and model do not match)");
+        input.longest = std::max(input.longest, encoding.ids.size());
+        input.inputs.push_back(std::move(encoding));
+        input.lines.push_back(line);
+    }
+    return input;
 }
 
 }  // namespace headmap::cli

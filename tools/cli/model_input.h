@@ -1,4 +1,5 @@
-// What tokenize and export share: resolving --model and --tokenizer, and turning --text into ids.
+// What tokenize, export and bench share: resolving --model and --tokenizer, and turning
+// --text / --pair / --texts into the ids (and token types) the model sees.
 #pragma once
 
 #include <filesystem>
@@ -6,23 +7,36 @@
 #include <vector>
 
 #include "engine/config.h"
-#include "tokenizer/gpt2_bpe.h"
+#include "tokenizer/tokenizer.h"
 #include "tools/cli/args.h"
 
 namespace headmap::cli {
 
-inline const std::set<std::string> kModelOptions = {"model", "tokenizer", "text"};
+inline const std::set<std::string> kModelOptions = {"model", "tokenizer", "text", "pair", "texts"};
 
 struct ModelInput {
     std::filesystem::path model_dir;
     ModelConfig config;
-    Gpt2Tokenizer tokenizer;
-    std::vector<int32_t> ids;
+    Tokenizer tokenizer;
+    // One encoding per text: --text (with --pair, a sentence pair), or each line of --texts, where
+    // a tab splits a line into a sentence pair. Special tokens ([CLS], <s>, ...) included.
+    std::vector<Encoding> inputs;
+    std::vector<int> lines;  // the --texts line of each input (0 for --text)
+    size_t longest = 0;      // tokens in the longest input
 };
 
 // Resolves --model, reads config.json, loads the tokenizer (--tokenizer, else the model
-// directory) and encodes --text. With `truncate`, ids beyond max_positions are dropped;
-// otherwise too long a text is an error.
+// directory) and encodes the texts. With `truncate`, inputs longer than the model's positions are
+// cut to fit (HF truncation=True); otherwise too long a text is an error naming it.
 ModelInput read_model_input(const Args& args, bool truncate);
+
+// Lines of a --texts file: one text per line ("\r\n" accepted); empty lines are skipped.
+// A line "A\tB" is the pair (A, B). Errors name the file and line.
+struct TextLine {
+    int line;  // 1-based line number in the file (0 for --text)
+    std::string first;
+    std::optional<std::string> second;
+};
+std::vector<TextLine> read_texts_file(const std::filesystem::path& path);
 
 }  // namespace headmap::cli
