@@ -22,6 +22,7 @@
 #include "tokenizer/unicode_bert_tables.h"
 #include "tokenizer/utf8.h"
 #include "tokenizer/wordpiece.h"
+#include "tokenizer_test_support.h"
 
 namespace {
 
@@ -90,38 +91,9 @@ std::string utf8_of(const std::vector<char32_t>& code_points) {
     return text;
 }
 
-// A scratch directory removed when the test ends.
-struct ScratchDir {
-    fs::path path;
-    explicit ScratchDir(const std::string& name)
-        : path(fs::temp_directory_path() /
-               ("headmap_wp_" + name + "_" + std::to_string(::getpid()))) {
-        fs::remove_all(path);
-        fs::create_directories(path);
-    }
-    ~ScratchDir() {
-        std::error_code ignored;
-        fs::remove_all(path, ignored);
-    }
-    fs::path write(const std::string& file_name, const std::string& contents) const {
-        std::ofstream(path / file_name, std::ios::binary) << contents;
-        return path / file_name;
-    }
-};
-
-template <typename Load>
-std::string error_message(Load&& load) {
-    try {
-        load();
-    } catch (const headmap::Error& e) {
-        return e.what();
-    }
-    return "";
-}
-
-bool contains(const std::string& text, const std::string& part) {
-    return text.find(part) != std::string::npos;
-}
+using tokenizer_test::contains;
+using tokenizer_test::error_message;
+using tokenizer_test::ScratchDir;
 
 // Compares `tokenizer` with the fixture ids under `key` on every case; returns cases checked.
 int check_all_cases(const WordPieceTokenizer& tokenizer, const char* key) {

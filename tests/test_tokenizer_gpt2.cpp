@@ -15,6 +15,7 @@
 #include "engine/error.h"
 #include "tokenizer/gpt2_bpe.h"
 #include "tokenizer/unicode_tables.h"
+#include "tokenizer_test_support.h"
 
 namespace {
 
@@ -55,39 +56,9 @@ std::string case_input(const Json& test_case) {
                                       : bytes_from_hex(test_case["bytes_hex"].get<std::string>());
 }
 
-// A scratch directory removed when the test ends.
-struct ScratchDir {
-    fs::path path;
-    explicit ScratchDir(const std::string& name)
-        : path(fs::temp_directory_path() /
-               ("headmap_tok_" + name + "_" + std::to_string(::getpid()))) {
-        fs::remove_all(path);
-        fs::create_directories(path);
-    }
-    ~ScratchDir() {
-        std::error_code ignored;
-        fs::remove_all(path, ignored);
-    }
-    fs::path write(const std::string& file_name, const std::string& contents) const {
-        std::ofstream(path / file_name, std::ios::binary) << contents;
-        return path / file_name;
-    }
-};
-
-// Runs `load` and returns the headmap::Error message it throws ("" if it does not throw).
-template <typename Load>
-std::string error_message(Load&& load) {
-    try {
-        load();
-    } catch (const headmap::Error& e) {
-        return e.what();
-    }
-    return "";
-}
-
-bool contains(const std::string& text, const std::string& part) {
-    return text.find(part) != std::string::npos;
-}
+using tokenizer_test::contains;
+using tokenizer_test::error_message;
+using tokenizer_test::ScratchDir;
 
 }  // namespace
 

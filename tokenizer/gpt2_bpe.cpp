@@ -12,6 +12,7 @@
 
 #include "engine/error.h"
 #include "tokenizer/gpt2_pretokenize.h"
+#include "tokenizer/tokenizer_files.h"
 #include "tokenizer/unicode_tables.h"
 #include "tokenizer/utf8.h"
 
@@ -20,6 +21,9 @@ namespace headmap {
 namespace {
 
 using Json = nlohmann::json;
+using tokenizer_files::parse_json;
+using tokenizer_files::quoted;
+using tokenizer_files::read_file;
 
 // GPT-2's reversible byte -> printable character table: printable Latin-1 bytes map to
 // themselves, the other 68 bytes to U+0100.. in byte order, so every token is printable text.
@@ -94,34 +98,6 @@ struct MergeEntry {
     std::string right;
     std::string location;  // e.g. "'merges.txt' line 12"
 };
-
-// "'path'" for messages. (Built with += : GCC 12 warns falsely (-Wrestrict) on "'" + string.)
-std::string quoted(const std::filesystem::path& path) {
-    std::string text = "'";
-    text += path.string();
-    text += "'";
-    return text;
-}
-
-std::string read_file(const std::filesystem::path& path, std::string_view what) {
-    std::ifstream file(path, std::ios::binary);
-    if (!file) {
-        throw Error("cannot open " + std::string(what) + " '" + path.string() + "'");
-    }
-    std::ostringstream contents;
-    contents << file.rdbuf();
-    return contents.str();
-}
-
-Json parse_json(const std::filesystem::path& path, std::string_view what) {
-    const std::string text = read_file(path, what);
-    try {
-        return Json::parse(text);
-    } catch (const Json::parse_error& e) {
-        // nlohmann's message names the line and column.
-        throw Error(quoted(path) + " is not valid JSON (" + e.what() + ")");
-    }
-}
 
 std::unordered_map<std::string, int32_t> parse_vocab(const Json& vocab_json,
                                                      const std::string& where) {

@@ -12,6 +12,7 @@
 
 #include "engine/error.h"
 #include "tokenizer/bert_normalizer.h"
+#include "tokenizer/tokenizer_files.h"
 #include "tokenizer/unicode_tables.h"
 #include "tokenizer/utf8.h"
 
@@ -20,6 +21,9 @@ namespace headmap {
 namespace {
 
 using Json = nlohmann::json;
+using tokenizer_files::parse_json;
+using tokenizer_files::quoted;
+using tokenizer_files::read_file;
 
 // Hash and equality that accept std::string_view, so lookups of word slices allocate nothing.
 struct StringHash {
@@ -37,31 +41,6 @@ struct AddedToken {
 
 // Ids index a dense id -> token table; refuse absurd ones instead of allocating gigabytes.
 constexpr int64_t kMaxTokenId = (int64_t{1} << 24) - 1;
-
-// "'path'" for messages. (Built with += : GCC 12 warns falsely (-Wrestrict) on "'" + string.)
-std::string quoted(const std::filesystem::path& path) {
-    std::string text = "'";
-    text += path.string();
-    text += "'";
-    return text;
-}
-
-std::string read_file(const std::filesystem::path& path, std::string_view what) {
-    std::ifstream file(path, std::ios::binary);
-    if (!file) throw Error("cannot open " + std::string(what) + " " + quoted(path));
-    std::ostringstream contents;
-    contents << file.rdbuf();
-    return contents.str();
-}
-
-Json parse_json(const std::filesystem::path& path, std::string_view what) {
-    const std::string text = read_file(path, what);
-    try {
-        return Json::parse(text);
-    } catch (const Json::parse_error& e) {
-        throw Error(quoted(path) + " is not valid JSON (" + e.what() + ")");
-    }
-}
 
 // An optional boolean field: nullopt when absent or null.
 std::optional<bool> optional_bool(const Json& object, const char* key, const std::string& where) {

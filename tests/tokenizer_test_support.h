@@ -1,0 +1,53 @@
+// Helpers shared by the tokenizer suites: a scratch directory for hand-written tokenizer files,
+// and the message of the headmap::Error a load throws.
+#pragma once
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "engine/error.h"
+
+namespace tokenizer_test {
+
+namespace fs = std::filesystem;
+
+// A scratch directory removed when the test ends.
+struct ScratchDir {
+    fs::path path;
+    explicit ScratchDir(const std::string& name)
+        : path(fs::temp_directory_path() /
+               ("headmap_tok_" + name + "_" + std::to_string(::getpid()))) {
+        fs::remove_all(path);
+        fs::create_directories(path);
+    }
+    ~ScratchDir() {
+        std::error_code ignored;
+        fs::remove_all(path, ignored);
+    }
+    ScratchDir(const ScratchDir&) = delete;
+    ScratchDir& operator=(const ScratchDir&) = delete;
+    fs::path write(const std::string& file_name, const std::string& contents) const {
+        std::ofstream(path / file_name, std::ios::binary) << contents;
+        return path / file_name;
+    }
+};
+
+// Runs `load` and returns the headmap::Error message it throws ("" if it does not throw).
+template <typename Load>
+std::string error_message(Load&& load) {
+    try {
+        load();
+    } catch (const headmap::Error& e) {
+        return e.what();
+    }
+    return "";
+}
+
+inline bool contains(const std::string& text, const std::string& part) {
+    return text.find(part) != std::string::npos;
+}
+
+}  // namespace tokenizer_test
