@@ -72,25 +72,14 @@ const WordPieceTokenizer& minilm() {  // tokenizer.json
     return tokenizer;
 }
 
-std::string bytes_from_hex(const std::string& hex) {
-    std::string bytes;
-    for (std::size_t i = 0; i + 1 < hex.size(); i += 2) {
-        bytes.push_back(static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16)));
-    }
-    return bytes;
-}
-
-std::string case_input(const Json& test_case) {
-    return test_case.contains("text") ? test_case["text"].get<std::string>()
-                                      : bytes_from_hex(test_case["bytes_hex"].get<std::string>());
-}
-
 std::string utf8_of(const std::vector<char32_t>& code_points) {
     std::string text;
     for (char32_t c : code_points) headmap::utf8::append_code_point(text, c);
     return text;
 }
 
+using tokenizer_test::bytes_from_hex;
+using tokenizer_test::case_input;
 using tokenizer_test::contains;
 using tokenizer_test::error_message;
 using tokenizer_test::ScratchDir;

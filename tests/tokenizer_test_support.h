@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "engine/error.h"
@@ -44,6 +45,19 @@ std::string error_message(Load&& load) {
         return e.what();
     }
     return "";
+}
+
+inline std::string bytes_from_hex(const std::string& hex) {
+    std::string bytes;
+    for (std::size_t i = 0; i + 1 < hex.size(); i += 2)
+        bytes.push_back(static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16)));
+    return bytes;
+}
+
+// The input bytes of a fixture case: "text" (UTF-8) or "bytes_hex" (any bytes).
+inline std::string case_input(const nlohmann::json& test_case) {
+    return test_case.contains("text") ? test_case["text"].get<std::string>()
+                                      : bytes_from_hex(test_case["bytes_hex"].get<std::string>());
 }
 
 inline bool contains(const std::string& text, const std::string& part) {
