@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include "engine/engine.h"
+#include "engine/error.h"
 #include "engine/safetensors.h"
 #include "fixture_support.h"
 #include "test_support.h"
@@ -86,4 +87,32 @@ TEST_CASE("encoders match HF on the plain-loop reference path too") {
 
 TEST_CASE("real all-MiniLM-L6-v2 matches HF on texts and a sentence pair") {
     check_encoder(kMiniLM, kTestData / "minilm-expected", Backend::Fast);
+}
+
+TEST_CASE("token type ids are checked: one per token, each within the model's types") {
+    Engine engine = Engine::load(kTestData / "bert-tiny", EngineOptions{.threads = 1});
+    const std::vector<int32_t> ids = {101, 7592, 102};
+    const std::vector<int32_t> short_types = {0, 0}, bad_type = {0, 2, 0}, negative = {0, -1, 0};
+    ForwardRequest request;
+    request.ids = ids;
+    const auto run_with = [&](std::span<const int32_t> types) {
+        request.type_ids = types;
+        return engine.run(request, [](const AttentionSlot&) {});
+    };
+    CHECK_THROWS_WITH_AS(run_with(short_types), doctest::Contains("one per token"), Error);
+    CHECK_THROWS_WITH_AS(run_with(bad_type), doctest::Contains("token type id 2 out of range"),
+                         Error);
+    CHECK_THROWS_AS(run_with(negative), Error);
+    // Type 1 gives a different result than type 0: the table is really read.
+    const std::vector<int32_t> zeros = {0, 0, 0}, ones = {1, 1, 1};
+    std::vector<float> first, second;
+    request.type_ids = zeros;
+    engine.run(request, [&](const AttentionSlot& s) {
+        if (s.layer == 0) first.assign(s.maps.begin(), s.maps.end());
+    });
+    request.type_ids = ones;
+    engine.run(request, [&](const AttentionSlot& s) {
+        if (s.layer == 0) second.assign(s.maps.begin(), s.maps.end());
+    });
+    CHECK(fixture::max_abs_diff(first, second) > 1e-4f);
 }
