@@ -17,7 +17,12 @@ AtomicOutputFile::AtomicOutputFile(std::filesystem::path path) : path_(std::move
     if (std::filesystem::is_directory(path_))
         throw Error("cannot write " + path_.string() +
                     ": it is a directory (expected a file path)");
-    temp_path_ = dir / ("." + path_.filename().string() + ".tmp-" + std::to_string(getpid()));
+    // Built piecewise: GCC 12 warns falsely (-Wrestrict) on "." + string.
+    std::string temp_name = ".";
+    temp_name += path_.filename().string();
+    temp_name += ".tmp-";
+    temp_name += std::to_string(getpid());
+    temp_path_ = dir / temp_name;
     file_ = std::fopen(temp_path_.c_str(), "wb");
     if (!file_)
         throw Error("cannot write " + path_.string() + ": " + std::strerror(errno) +

@@ -63,6 +63,7 @@ Args::Args(const std::string& command, const std::vector<std::string>& argv,
                 value = argv[++i];
             }
             values_[name] = value;
+            all_values_[name].push_back(value);
         } else {
             throw Error("unknown option '--" + name + "' for '" + command +
                         "' (expected one of: " + join(known) + ")");
@@ -74,6 +75,23 @@ std::optional<std::string> Args::get(const std::string& name) const {
     auto it = values_.find(name);
     if (it == values_.end()) return std::nullopt;
     return it->second;
+}
+
+std::vector<std::string> Args::get_all(const std::string& name) const {
+    auto it = all_values_.find(name);
+    return it == all_values_.end() ? std::vector<std::string>{} : it->second;
+}
+
+std::optional<float> Args::get_float(const std::string& name, float min, float max) const {
+    auto value = get(name);
+    if (!value) return std::nullopt;
+    float parsed = 0;
+    const char* end = value->data() + value->size();
+    auto [ptr, ec] = std::from_chars(value->data(), end, parsed);
+    if (ec != std::errc() || ptr != end || value->empty() || !(parsed >= min && parsed <= max))
+        throw Error("--" + name + " '" + *value + "' is not a number in " + std::to_string(min) +
+                    ".." + std::to_string(max));
+    return parsed;
 }
 
 std::string Args::required(const std::string& name) const {

@@ -17,13 +17,16 @@ class Args {
          const std::set<std::string>& valued, const std::set<std::string>& flags);
 
     bool flag(const std::string& name) const { return flags_.count(name) != 0; }
-    std::optional<std::string> get(const std::string& name) const;
+    std::optional<std::string> get(const std::string& name) const;    // the last occurrence
+    std::vector<std::string> get_all(const std::string& name) const;  // repeated options, in order
+    std::optional<float> get_float(const std::string& name, float min, float max) const;
     std::string required(const std::string& name) const;
     int get_int(const std::string& name, int fallback, int min, int max) const;
 
   private:
     std::string command_;
     std::map<std::string, std::string> values_;
+    std::map<std::string, std::vector<std::string>> all_values_;
     std::set<std::string> flags_;
 };
 

@@ -11,5 +11,12 @@ int cmd_tokenize(const std::vector<std::string>& argv);
 int cmd_export(const std::vector<std::string>& argv);
 int cmd_bench(const std::vector<std::string>& argv);
 int cmd_make_random(const std::vector<std::string>& argv);
+int cmd_heatmap(const std::vector<std::string>& argv);
+int cmd_grid(const std::vector<std::string>& argv);
+int cmd_regions(const std::vector<std::string>& argv);
+int cmd_compare(const std::vector<std::string>& argv);
+int cmd_stability(const std::vector<std::string>& argv);
+int cmd_evolution(const std::vector<std::string>& argv);
+int cmd_bench_render(const std::vector<std::string>& argv);
 
 }  // namespace headmap::cli

@@ -30,6 +30,18 @@ constexpr const char* kUsage =
     "  make-random  --out DIR [--config NAME] [--dtype f32|f16|bf16] [--seed N]\n"
     "               [--tokenizer DIR]   write a random-weight checkpoint in the HF layout\n"
     "\n"
+    "views (--out FILE.png|.svg|.pdf; maps from --model/--text/--pair, default model\n"
+    "weights/gpt2-tiny-headmap, or saved maps --from FILE.npy|.safetensors [--tokens T]):\n"
+    "  heatmap      [--layer -1] [--head mean|max|N] [--colormap viridis|magma|Blues|Purples|\n"
+    "               Greys|RdBu] [--gamma 1.5] [--top N] [--region r0,c0,r1,c1]...\n"
+    "               [--question-context] [--title T] [--font TTF] [--scale 2]\n"
+    "  grid         [--layers SEL] [--heads SEL] [--thumb PX]   all layers x heads thumbnails\n"
+    "  regions      like heatmap; finds key regions, prints them as JSON (--out optional)\n"
+    "  compare      two maps: --layer2/--head2, --text2, --model2 or --from2; [--diff] [--signed]\n"
+    "  stability    --from RUN1 --from RUN2 ...   mean with standard-error circles [--std]\n"
+    "  evolution    --from STEP1 ... or --model CKPT1 --model CKPT2 ... --text T\n"
+    "  bench-render [--seq 512] [--grid-seq 128] [--runs 5]   renderer timings as JSON\n"
+    "\n"
     "--texts FILE holds one text per line; a tab splits a line into a sentence pair.\n"
     "SEL is 'all' or a list like 0,3,5-7; negative numbers count from the end.\n"
     "--model takes a directory or a Hugging Face id found in the local cache (HF_HUB_CACHE, "
@@ -65,8 +77,17 @@ int main(int argc, char** argv) {
         if (command == "export") return headmap::cli::cmd_export(args);
         if (command == "bench") return headmap::cli::cmd_bench(args);
         if (command == "make-random") return headmap::cli::cmd_make_random(args);
-        print_error("unknown command '" + command +
-                    "' (expected tokenize, export, bench or make-random; see headmap --help)");
+        if (command == "heatmap") return headmap::cli::cmd_heatmap(args);
+        if (command == "grid") return headmap::cli::cmd_grid(args);
+        if (command == "regions") return headmap::cli::cmd_regions(args);
+        if (command == "compare") return headmap::cli::cmd_compare(args);
+        if (command == "stability") return headmap::cli::cmd_stability(args);
+        if (command == "evolution") return headmap::cli::cmd_evolution(args);
+        if (command == "bench-render") return headmap::cli::cmd_bench_render(args);
+        print_error(
+            "unknown command '" + command +
+            "' (expected tokenize, export, bench, make-random, heatmap, grid, regions, compare, "
+            "stability, evolution or bench-render; see headmap --help)");
         return 2;
     } catch (const std::bad_alloc&) {
         print_error("out of memory");

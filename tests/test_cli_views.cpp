@@ -1,0 +1,137 @@
+// The view commands end to end: every view on a 1-token and a 512-token input, all three output
+// formats, the embedded default model, and the bad-input contract (exit 2, one line, no image).
+#include <doctest/doctest.h>
+
+#include "cli_test_support.h"
+#include "engine/output_file.h"
+
+using namespace cli_test;
+
+namespace {
+
+const std::string kGpt2Tiny = "--model " + quote(kTiny.string()) + " " + tok_opt();
+
+// A (S, S) row-stochastic map written as .npy.
+void write_map(const fs::path& path, int S, float sharpness) {
+    std::vector<float> map(size_t(S) * S);
+    for (int i = 0; i < S; ++i) {
+        float sum = 0;
+        for (int j = 0; j < S; ++j)
+            sum += map[size_t(i) * S + j] = 1.0f + sharpness * float((i * 7 + j * 3) % 5);
+        for (int j = 0; j < S; ++j) map[size_t(i) * S + j] /= sum;
+    }
+    headmap::NpyWriter writer(path, {S, S});
+    writer.write(map);
+    writer.commit();
+}
+
+bool is_png(const fs::path& path) {
+    return read_file(path).rfind("\x89PNG\r\n\x1a\n", 0) == 0;
+}
+
+}  // namespace
+
+TEST_CASE("every view draws a 1-token input from a model") {
+    TempDir tmp;
+    const std::string src = kGpt2Tiny + " --text Hello";
+    const std::vector<std::string> commands = {
+        "heatmap " + src + " --out " + quote((tmp / "h.png").string()),
+        "grid " + src + " --out " + quote((tmp / "g.png").string()),
+        "compare " + src + " --head 0 --head2 1 --out " + quote((tmp / "c.png").string()),
+        "compare " + src + " --layer 0 --layer2 1 --diff --out " + quote((tmp / "d.png").string()),
+        "regions " + src + " --out " + quote((tmp / "r.png").string()),
+        "evolution --model " + quote(kTiny.string()) + " --model " + quote(kTiny.string()) + " " +
+            tok_opt() + " --text Hello --out " + quote((tmp / "e.png").string()),
+    };
+    const std::vector<CommandResult> results = run_many(commands);
+    for (size_t i = 0; i < commands.size(); ++i) {
+        CAPTURE(commands[i]);
+        INFO("stderr: ", results[i].err);
+        CHECK(results[i].exit_code == 0);
+    }
+    for (const char* name : {"h.png", "g.png", "c.png", "d.png", "r.png", "e.png"})
+        CHECK(is_png(tmp / name));
+    CHECK(contains(results[4].out, "\"regions\""));
+}
+
+TEST_CASE("every view draws 512-token maps read from files, in PNG, SVG and PDF") {
+    TempDir tmp;
+    write_map(tmp / "a.npy", 512, 1.0f);
+    write_map(tmp / "b.npy", 512, 2.0f);
+    const std::string a = quote((tmp / "a.npy").string()), b = quote((tmp / "b.npy").string());
+    const std::vector<std::string> commands = {
+        "heatmap --from " + a + " --top 5 --out " + quote((tmp / "h.png").string()),
+        "heatmap --from " + a + " --out " + quote((tmp / "h.svg").string()),
+        "heatmap --from " + a + " --out " + quote((tmp / "h.pdf").string()),
+        "grid --from " + a + " --out " + quote((tmp / "g.png").string()),
+        "compare --from " + a + " --from2 " + b + " --out " + quote((tmp / "c.png").string()),
+        "stability --from " + a + " --from " + b + " --out " + quote((tmp / "s.png").string()),
+        "evolution --from " + a + " --from " + b + " --out " + quote((tmp / "e.png").string()),
+        "regions --from " + a + " --out " + quote((tmp / "r.png").string()),
+    };
+    const std::vector<CommandResult> results = run_many(commands);
+    for (size_t i = 0; i < commands.size(); ++i) {
+        CAPTURE(commands[i]);
+        INFO("stderr: ", results[i].err);
+        CHECK(results[i].exit_code == 0);
+    }
+    CHECK(is_png(tmp / "h.png"));
+    const std::string svg = read_file(tmp / "h.svg");
+    CHECK(contains(svg, "<svg"));
+    CHECK(contains(svg, "</svg>"));
+    const std::string pdf = read_file(tmp / "h.pdf");
+    CHECK(pdf.rfind("%PDF-", 0) == 0);
+    CHECK(contains(pdf.substr(pdf.size() - 8), "%%EOF"));
+}
+
+TEST_CASE("with no --model, the embedded default model draws the seed sentence") {
+    TempDir tmp;
+    const CommandResult r =
+        run_cli("heatmap --text " + quote(kSeed) + " --layer -1 --head mean --out " +
+                quote((tmp / "seed.png").string()));
+    INFO("stderr: ", r.err);
+    CHECK(r.exit_code == 0);
+    CHECK(is_png(tmp / "seed.png"));
+}
+
+TEST_CASE("view bad input: one line, exit 2, no image left behind") {
+    TempDir tmp;
+    write_map(tmp / "a8.npy", 8, 1.0f);
+    write_map(tmp / "a9.npy", 9, 1.0f);
+    write_file(tmp / "broken.npy", "\x93NUMPY\x01\x00garbage");
+    const std::string a8 = quote((tmp / "a8.npy").string()), a9 = quote((tmp / "a9.npy").string());
+    const fs::path out = tmp / "out.png";
+    const std::string o = " --out " + quote(out.string());
+    struct Case {
+        std::string args, needle;
+    };
+    const std::vector<Case> cases = {
+        {"compare --from " + a8 + " --from2 " + a9 + o, "differ in size"},
+        {"stability --from " + a8 + " --from " + a9 + o, "differ in size"},
+        {"stability --from " + a8 + o, "at least 2"},
+        {"heatmap --from " + quote((tmp / "missing.npy").string()) + o, "missing.npy"},
+        {"heatmap --from " + quote((tmp / "broken.npy").string()) + o, "broken.npy"},
+        {"heatmap --from " + a8 + " --colormap rainbow" + o, "rainbow"},
+        {"heatmap --from " + a8 + " --out " + quote((tmp / "x.jpg").string()), ".jpg"},
+        {"heatmap --from " + a8 + " --out " + quote((tmp / "no" / "dir" / "x.png").string()),
+         "x.png"},
+        {"heatmap --from " + a8 + " --layer 3" + o, "layer 3 out of range"},
+        {"heatmap --from " + a8 + " --region 1,2,3" + o, "--region"},
+        {"heatmap --from " + a8 + " --tokens 'a b c'" + o, "--tokens gives 3 tokens"},
+        {"heatmap --from " + a8 + " --question-context" + o, "--question-context"},
+        {"compare " + kGpt2Tiny + " --text Hello --text2 " + quote("Hello world") + o,
+         "differ in size"},
+        {"heatmap " + kGpt2Tiny + " --text Hello --head 7" + o, "head 7 out of range"},
+        {"heatmap " + kGpt2Tiny + " --text Hello --font " + quote((tmp / "a8.npy").string()) + o,
+         "a8.npy"},
+    };
+    std::vector<std::string> commands;
+    for (const Case& c : cases) commands.push_back(c.args);
+    const std::vector<CommandResult> results = run_many(commands);
+    for (size_t i = 0; i < cases.size(); ++i) {
+        CAPTURE(cases[i].args);
+        check_error(results[i], cases[i].needle);
+    }
+    check_no_output(out);
+    check_no_output(tmp / "x.jpg");
+}

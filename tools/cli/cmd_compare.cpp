@@ -1,0 +1,151 @@
+// headmap compare / stability / evolution: views of several maps of the same shape.
+//   compare:   two maps (two heads or layers, two texts of the same length, the same text under
+//              two models, or two saved files) as IzzyViz circles, or --diff as a signed
+//              difference heatmap.
+//   stability: n runs' maps (saved files) as a mean background with standard-error circles.
+//   evolution: maps over T checkpoints (saved files or model directories) with a sparkline per
+//              cell.
+#include "engine/error.h"
+#include "tools/cli/commands.h"
+#include "tools/cli/view_common.h"
+
+namespace headmap::cli {
+namespace {
+
+struct Picked {
+    Maps maps;
+    std::vector<float> values;  // (S, S)
+    std::string label;
+};
+
+std::string head_label(const Maps& maps, const std::string& spec) {
+    if (spec == "mean" || spec == "max") return spec;
+    return std::to_string(parse_selection("head", spec, maps.n_head).front());
+}
+
+Picked pick(const Args& args, const std::string& layer, const std::string& head,
+            const std::optional<std::string>& model, const std::optional<std::string>& text,
+            const std::optional<std::string>& from) {
+    Picked p{load_maps(args, layer, args.flag("truncate"), model, text, from), {}, ""};
+    if (p.maps.layers.size() != 1) throw Error("--layer takes one layer (got '" + layer + "')");
+    p.values = select_map(p.maps, p.maps.layers.front(), head);
+    p.label = p.maps.name + " L" + std::to_string(p.maps.layers.front()) + " H" +
+              head_label(p.maps, head);
+    return p;
+}
+
+void require_same_size(const Picked& a, const Picked& b, const std::string& what) {
+    if (a.maps.seq != b.maps.seq)
+        throw Error(what + ": the maps differ in size (" + std::to_string(a.maps.seq) + " x " +
+                    std::to_string(a.maps.seq) + " and " + std::to_string(b.maps.seq) + " x " +
+                    std::to_string(b.maps.seq) + "; expected texts of the same token count)");
+}
+
+}  // namespace
+
+int cmd_compare(const std::vector<std::string>& argv) {
+    const Args args("compare", argv,
+                    with(with(kMapSourceOptions, {"layer", "head", "layer2", "head2", "model2",
+                                                  "text2", "from2", "circle-scale"}),
+                         {"out", "font", "scale", "colormap", "gamma", "title"}),
+                    {"truncate", "diff", "signed"});
+    check_image_output(args);
+    const viz::Font font = load_font(args);
+    const std::string layer = args.get("layer").value_or("-1");
+    const std::string head = args.get("head").value_or("mean");
+    const Picked a = pick(args, layer, head, std::nullopt, std::nullopt, std::nullopt);
+    const Picked b =
+        pick(args, args.get("layer2").value_or(layer), args.get("head2").value_or(head),
+             args.get("model2"), args.get("text2"), args.get("from2"));
+    require_same_size(a, b, "compare");
+    viz::CompareOptions o;
+    o.colormap = colormap_option(args);
+    o.gamma = gamma_option(args);
+    o.scale = args.get_float("circle-scale", 0.01f, 100.0f).value_or(1.0f);
+    o.signed_colors = args.flag("signed");
+    o.first_name = a.label;
+    o.second_name = b.label;
+    o.title = args.get("title").value_or(a.label + " vs " + b.label);
+    const viz::MapView first{a.values, a.maps.seq, a.maps.seq};
+    const viz::MapView second{b.values, b.maps.seq, b.maps.seq};
+    const viz::Scene scene =
+        args.flag("diff") ? viz::difference(font, first, second, a.maps.tokens, a.maps.tokens, o)
+                          : viz::compare(font, first, second, a.maps.tokens, a.maps.tokens, o);
+    write_view(args, scene, font);
+    return 0;
+}
+
+namespace {
+
+// The maps of several sources (files, or model directories with --text), one (S, S) map each.
+std::vector<Picked> pick_series(const Args& args, const std::string& command, size_t minimum) {
+    const std::vector<std::string> files = args.get_all("from");
+    const std::vector<std::string> models = args.get_all("model");
+    if (!files.empty() && !models.empty())
+        throw Error(command +
+                    ": pass saved maps (--from, repeated) or checkpoints (--model, "
+                    "repeated, with --text), not both");
+    const std::string layer = args.get("layer").value_or("-1");
+    const std::string head = args.get("head").value_or("mean");
+    std::vector<Picked> series;
+    for (const std::string& file : files)
+        series.push_back(pick(args, layer, head, std::nullopt, std::nullopt, file));
+    for (const std::string& model : models)
+        series.push_back(pick(args, layer, head, model, std::nullopt, std::nullopt));
+    if (series.size() < minimum)
+        throw Error(command + " needs at least " + std::to_string(minimum) +
+                    " maps (repeat --from FILE" +
+                    (command == "evolution" ? std::string(" or --model DIR") : std::string()) +
+                    "), got " + std::to_string(series.size()));
+    for (const Picked& p : series) require_same_size(series.front(), p, command);
+    return series;
+}
+
+}  // namespace
+
+int cmd_stability(const std::vector<std::string>& argv) {
+    const Args args("stability", argv,
+                    with(with(kMapSourceOptions, {"layer", "head"}),
+                         {"out", "font", "scale", "colormap", "gamma", "title"}),
+                    {"truncate", "std", "from-white"});
+    check_image_output(args);
+    if (!args.get_all("model").empty())
+        throw Error("stability reads n runs' saved maps: repeat --from FILE (not --model)");
+    const viz::Font font = load_font(args);
+    const std::vector<Picked> runs = pick_series(args, "stability", 2);
+    std::vector<viz::MapView> views;
+    for (const Picked& p : runs) views.push_back({p.values, p.maps.seq, p.maps.seq});
+    viz::StabilityOptions o;
+    o.colormap = colormap_option(args);
+    o.gamma = gamma_option(args);
+    o.use_std = args.flag("std");
+    o.from_white = args.flag("from-white");
+    o.title = args.get("title").value_or("Stability over " + std::to_string(runs.size()) +
+                                         " runs (" + (o.use_std ? "std" : "standard error") + ")");
+    const auto& tokens = runs.front().maps.tokens;
+    write_view(args, viz::stability(font, views, tokens, tokens, o), font);
+    return 0;
+}
+
+int cmd_evolution(const std::vector<std::string>& argv) {
+    const Args args("evolution", argv,
+                    with(with(kMapSourceOptions, {"layer", "head"}),
+                         {"out", "font", "scale", "colormap", "gamma", "title"}),
+                    {"truncate", "per-cell"});
+    check_image_output(args);
+    const viz::Font font = load_font(args);
+    const std::vector<Picked> steps = pick_series(args, "evolution", 2);
+    std::vector<viz::MapView> views;
+    for (const Picked& p : steps) views.push_back({p.values, p.maps.seq, p.maps.seq});
+    viz::EvolutionOptions o;
+    o.colormap = colormap_option(args);
+    o.gamma = gamma_option(args);
+    o.per_cell = args.flag("per-cell");
+    o.title = args.get("title").value_or("Evolution over " + std::to_string(steps.size()) +
+                                         " checkpoints");
+    const auto& tokens = steps.front().maps.tokens;
+    write_view(args, viz::evolution(font, views, tokens, tokens, o), font);
+    return 0;
+}
+
+}  // namespace headmap::cli

@@ -1,0 +1,278 @@
+#include "tools/cli/map_source.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "engine/architecture.h"
+#include "engine/engine.h"
+#include "engine/error.h"
+#include "engine/model_files.h"
+#include "engine/safetensors.h"
+#include "tools/cli/model_input.h"
+
+namespace headmap::cli {
+namespace fs = std::filesystem;
+
+std::span<const float> Maps::map(int layer, int head) const {
+    const auto at = std::find(layers.begin(), layers.end(), layer);
+    if (at == layers.end() || head < 0 || head >= n_head)
+        throw Error("layer " + std::to_string(layer) + " head " + std::to_string(head) +
+                    " was not loaded");
+    const size_t per_map = size_t(seq) * size_t(seq);
+    const size_t index = size_t(at - layers.begin()) * size_t(n_head) + size_t(head);
+    return std::span<const float>(values).subspan(index * per_map, per_map);
+}
+
+fs::path default_model_dir() {
+    constexpr const char* kName = "gpt2-tiny-headmap";
+    std::error_code ec;
+    if (const char* weights = std::getenv("HEADMAP_WEIGHTS"); weights && *weights)
+        if (fs::is_directory(fs::path(weights) / kName, ec)) return fs::path(weights) / kName;
+    if (fs::is_directory(fs::path("weights") / kName, ec)) return fs::path("weights") / kName;
+    const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+    if (!ec) {
+        for (const fs::path& candidate :
+             {exe.parent_path() / ".." / ".." / "weights" / kName,
+              exe.parent_path() / ".." / "share" / "headmap" / "weights" / kName})
+            if (fs::is_directory(candidate, ec)) return candidate.lexically_normal();
+    }
+    throw Error(std::string("no --model given and the default model ") + kName +
+                " was not found in weights/ (pass --model DIR|ID)");
+}
+
+NpyData read_npy_file(const fs::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in || fs::is_directory(path)) throw Error("--from " + path.string() + ": cannot read");
+    std::stringstream buffer;
+    buffer << in.rdbuf();
+    const std::string bytes = buffer.str();
+    const std::string where = "--from " + path.string();
+    if (bytes.size() < 10 || bytes.compare(0, 6, "\x93NUMPY") != 0)
+        throw Error(where + ": not a .npy file (missing the \\x93NUMPY magic)");
+    const int major = static_cast<unsigned char>(bytes[6]);
+    size_t header_len = 0, header_start = 0;
+    if (major == 1) {
+        header_len = size_t(static_cast<unsigned char>(bytes[8])) |
+                     size_t(static_cast<unsigned char>(bytes[9])) << 8;
+        header_start = 10;
+    } else if (major == 2 || major == 3) {
+        if (bytes.size() < 12) throw Error(where + ": truncated .npy header");
+        for (int i = 0; i < 4; ++i)
+            header_len |= size_t(static_cast<unsigned char>(bytes[8 + size_t(i)])) << (8 * i);
+        header_start = 12;
+    } else {
+        throw Error(where + ": unsupported .npy version " + std::to_string(major));
+    }
+    if (header_start + header_len > bytes.size()) throw Error(where + ": truncated .npy header");
+    const std::string header = bytes.substr(header_start, header_len);
+    size_t element = 0;
+    bool half = false;
+    if (header.find("'descr': '<f4'") != std::string::npos) {
+        element = 4;
+    } else if (header.find("'descr': '<f2'") != std::string::npos) {
+        element = 2, half = true;
+    } else {
+        throw Error(where + ": unsupported dtype (expected little-endian float32 or float16)");
+    }
+    if (header.find("'fortran_order': False") == std::string::npos)
+        throw Error(where + ": Fortran-order arrays are not supported (expected C order)");
+    const size_t open = header.find("'shape': (");
+    const size_t close = open == std::string::npos ? open : header.find(')', open);
+    if (close == std::string::npos) throw Error(where + ": .npy header has no shape");
+    NpyData out;
+    std::string dims = header.substr(open + 10, close - open - 10);
+    std::replace(dims.begin(), dims.end(), ',', ' ');
+    std::istringstream parse(dims);
+    int64_t dim = 0;
+    size_t count = 1;
+    while (parse >> dim) {
+        if (dim <= 0 || dim > (int64_t(1) << 24)) throw Error(where + ": bad dimension in shape");
+        out.shape.push_back(dim);
+        count *= size_t(dim);
+        if (count > (size_t(1) << 34)) throw Error(where + ": array too large");
+    }
+    const size_t data_start = header_start + header_len;
+    if (bytes.size() - data_start != count * element)
+        throw Error(where + ": holds " + std::to_string(bytes.size() - data_start) +
+                    " data bytes, expected " + std::to_string(count * element) + " for shape " +
+                    shape_text(out.shape));
+    out.values.resize(count);
+    const char* data = bytes.data() + data_start;
+    for (size_t i = 0; i < count; ++i) {
+        if (half) {
+            uint16_t bits;
+            std::memcpy(&bits, data + 2 * i, 2);
+            out.values[i] = half_to_float(bits);
+        } else {
+            std::memcpy(&out.values[i], data + 4 * i, 4);
+        }
+    }
+    return out;
+}
+
+namespace {
+
+// (L, H, S, S), (H, S, S) or (S, S) as (L, H, S).
+void adopt_shape(Maps& maps, const std::vector<int64_t>& shape, const std::string& where) {
+    if (shape.size() < 2 || shape.size() > 4 || shape[shape.size() - 1] != shape[shape.size() - 2])
+        throw Error(where + ": shape " + shape_text(shape) +
+                    " is not attention maps (expected (layers, heads, S, S), (heads, S, S) or "
+                    "(S, S))");
+    maps.seq = int(shape.back());
+    maps.n_head = shape.size() >= 3 ? int(shape[shape.size() - 3]) : 1;
+    maps.n_layer = shape.size() == 4 ? int(shape[0]) : 1;
+}
+
+std::vector<std::string> read_tokens(const std::string& spec, int seq) {
+    std::vector<std::string> tokens;
+    std::error_code ec;
+    if (fs::is_regular_file(spec, ec)) {  // one token per line
+        std::ifstream in(spec, std::ios::binary);
+        std::string line;
+        while (std::getline(in, line)) {
+            if (!line.empty() && line.back() == '\r') line.pop_back();
+            tokens.push_back(line);
+        }
+    } else {  // space-separated
+        std::istringstream in(spec);
+        std::string token;
+        while (in >> token) tokens.push_back(token);
+    }
+    if (int(tokens.size()) != seq)
+        throw Error("--tokens gives " + std::to_string(tokens.size()) +
+                    " tokens, but the maps are " + std::to_string(seq) + " x " +
+                    std::to_string(seq) + " (expected one token per row)");
+    return tokens;
+}
+
+Maps maps_from_file(const Args& args, const fs::path& path, const std::string& layer_selection) {
+    Maps maps;
+    maps.name = path.filename().string();
+    std::vector<float> all;
+    const std::string where = "--from " + path.string();
+    if (path.extension() == ".npy") {
+        NpyData data = read_npy_file(path);
+        adopt_shape(maps, data.shape, where);
+        all = std::move(data.values);
+    } else if (path.extension() == ".safetensors") {
+        SafetensorsArchive archive = SafetensorsArchive::open(path);
+        std::string name = args.get("tensor").value_or("");
+        if (name.empty()) {
+            if (archive.tensors().size() == 1)
+                name = archive.tensors().front().name;
+            else if (archive.find("attentions"))
+                name = "attentions";
+            else
+                throw Error(where + " holds " + std::to_string(archive.tensors().size()) +
+                            " tensors; pick one with --tensor NAME");
+        }
+        const TensorView* view = archive.find(name);
+        if (!view) throw Error(where + ": no tensor '" + name + "'");
+        adopt_shape(maps, view->shape, where + " tensor '" + name + "'");
+        const std::vector<int64_t> shape = view->shape;
+        WeightStore store(std::move(archive));
+        const auto values = store.get(name, shape);
+        all.assign(values.begin(), values.end());
+    } else {
+        throw Error(where + ": unsupported file (expected .npy or .safetensors)");
+    }
+    maps.layers = parse_selection("layer", layer_selection, maps.n_layer);
+    const size_t per_layer = size_t(maps.n_head) * size_t(maps.seq) * size_t(maps.seq);
+    for (int l : maps.layers)
+        maps.values.insert(maps.values.end(), all.begin() + std::ptrdiff_t(size_t(l) * per_layer),
+                           all.begin() + std::ptrdiff_t(size_t(l + 1) * per_layer));
+    if (args.get("split")) maps.split = args.get_int("split", -1, 1, maps.seq - 1);
+    if (auto tokens = args.get("tokens")) {
+        maps.tokens = read_tokens(*tokens, maps.seq);
+    } else {
+        for (int i = 0; i < maps.seq; ++i) maps.tokens.push_back(std::to_string(i));
+    }
+    return maps;
+}
+
+}  // namespace
+
+Maps load_maps(const Args& args, const std::string& layer_selection, bool truncate,
+               const std::optional<std::string>& model_override,
+               const std::optional<std::string>& text_override,
+               const std::optional<std::string>& from_override) {
+    const std::optional<std::string> from = from_override ? from_override : args.get("from");
+    if (from) {
+        if (args.get("model") || args.get("text") || args.get("pair"))
+            throw Error(
+                "--from reads saved maps; it cannot be combined with --model, --text or "
+                "--pair");
+        return maps_from_file(args, *from, layer_selection);
+    }
+    if (args.get("tokens") || args.get("tensor") || args.get("split"))
+        throw Error("--tokens, --tensor and --split go with --from (saved maps)");
+    // The model and text: as export takes them, with the embedded model as the default.
+    std::vector<std::string> argv;
+    const std::string model =
+        model_override ? *model_override : args.get("model").value_or(default_model_dir().string());
+    argv.insert(argv.end(), {"--model", model});
+    if (auto tokenizer = args.get("tokenizer"))
+        argv.insert(argv.end(), {"--tokenizer", *tokenizer});
+    argv.insert(argv.end(), {"--text", text_override ? *text_override : args.required("text")});
+    if (auto pair = args.get("pair")) argv.insert(argv.end(), {"--pair", *pair});
+    const Args model_args("maps", argv, kModelOptions, {});
+    ModelInput input = read_model_input(model_args, truncate);
+    const Encoding& encoding = input.inputs.front();
+
+    Maps maps;
+    maps.name = input.model_dir.filename().string();
+    maps.n_layer = input.config.n_layer;
+    maps.n_head = input.config.n_head;
+    maps.seq = int(encoding.ids.size());
+    maps.causal = arch_for(input.config.model_type).causal;
+    maps.layers = parse_selection("layer", layer_selection, maps.n_layer);
+    for (int32_t id : encoding.ids) maps.tokens.push_back(input.tokenizer.token_string(id));
+    if (args.get("pair")) {
+        maps.split = 0;
+        while (maps.split < maps.seq && encoding.type_ids[size_t(maps.split)] == 0) ++maps.split;
+        if (input.config.model_type != "bert") {  // no type ids: the first text's tokens + frame
+            const Encoding first = input.tokenizer.encode(model_args.required("text"));
+            maps.split = int(first.ids.size());
+        }
+    }
+
+    EngineOptions options;
+    options.max_seq = maps.seq;
+    Engine engine = Engine::load(input.model_dir, options);
+    std::vector<uint8_t> emit(size_t(maps.n_layer), 0);
+    for (int l : maps.layers) emit[size_t(l)] = 1;
+    ForwardRequest request;
+    request.ids = encoding.ids;
+    request.type_ids = encoding.type_ids;
+    request.emit_layers = emit;
+    maps.values.reserve(maps.layers.size() * size_t(maps.n_head) * size_t(maps.seq) *
+                        size_t(maps.seq));
+    engine.run(request, [&](const AttentionSlot& slot) {
+        maps.values.insert(maps.values.end(), slot.maps.begin(), slot.maps.end());
+    });
+    return maps;
+}
+
+std::vector<float> select_map(const Maps& maps, int layer, const std::string& head_spec) {
+    const size_t n = size_t(maps.seq) * size_t(maps.seq);
+    if (head_spec == "mean" || head_spec == "max") {
+        std::vector<float> out(n, head_spec == "max" ? -1e30f : 0.0f);
+        for (int h = 0; h < maps.n_head; ++h) {
+            const auto m = maps.map(layer, h);
+            for (size_t i = 0; i < n; ++i)
+                out[i] = head_spec == "max" ? std::max(out[i], m[i]) : out[i] + m[i] / maps.n_head;
+        }
+        return out;
+    }
+    const std::vector<int> heads = parse_selection("head", head_spec, maps.n_head);
+    if (heads.size() != 1 || head_spec == "all")
+        throw Error("--head takes one head, mean or max (got '" + head_spec + "')");
+    const auto m = maps.map(layer, heads.front());
+    return {m.begin(), m.end()};
+}
+
+}  // namespace headmap::cli

@@ -1,0 +1,56 @@
+#include "tools/cli/view_common.h"
+
+#include "engine/error.h"
+#include "viz/render.h"
+
+namespace headmap::cli {
+
+std::set<std::string> with(std::set<std::string> base, std::initializer_list<std::string> more) {
+    base.insert(more.begin(), more.end());
+    return base;
+}
+
+void check_image_output(const Args& args) {
+    viz::format_for(args.required("out"));
+}
+
+viz::Font load_font(const Args& args) {
+    if (auto font = args.get("font")) return viz::Font::load(std::filesystem::path(*font));
+    return viz::Font::load();
+}
+
+void write_view(const Args& args, const viz::Scene& scene, const viz::Font& font) {
+    const float scale = args.get_float("scale", 0.1f, 16.0f).value_or(1.0f);
+    viz::write_scene(scene, font, args.required("out"), scale);
+}
+
+std::string colormap_option(const Args& args) {
+    const std::string name = args.get("colormap").value_or("viridis");
+    viz::colormap(name);  // throws for an unknown name, listing the known ones
+    return name;
+}
+
+float gamma_option(const Args& args) {
+    return args.get_float("gamma", 0.05f, 20.0f).value_or(1.5f);
+}
+
+std::vector<viz::CellRegion> parse_regions(const std::vector<std::string>& texts, int seq) {
+    std::vector<viz::CellRegion> regions;
+    for (const std::string& text : texts) {
+        const std::vector<int> v = parse_int_list("region", text, 0, seq - 1);
+        if (v.size() != 4 || v[0] > v[2] || v[1] > v[3])
+            throw Error("--region '" + text +
+                        "': expected r0,c0,r1,c1 with r0 <= r1 and c0 <= c1 (inclusive cells)");
+        regions.push_back({v[0], v[1], v[2], v[3]});
+    }
+    return regions;
+}
+
+std::string map_title(const Maps& maps, int layer, const std::string& head_spec) {
+    std::string head = head_spec == "mean"  ? "mean of " + std::to_string(maps.n_head) + " heads"
+                       : head_spec == "max" ? "max of " + std::to_string(maps.n_head) + " heads"
+                                            : "head " + head_spec;
+    return maps.name + ": layer " + std::to_string(layer) + ", " + head;
+}
+
+}  // namespace headmap::cli

@@ -1,0 +1,36 @@
+// What the view commands share: the drawing options every view takes, and writing the scene.
+#pragma once
+
+#include <set>
+#include <string>
+#include <vector>
+
+#include "tools/cli/args.h"
+#include "tools/cli/map_source.h"
+#include "viz/font.h"
+#include "viz/scene.h"
+#include "viz/views.h"
+
+namespace headmap::cli {
+
+// --out FILE.png|svg|pdf, --font TTF, --scale (PNG pixels per unit), --colormap, --gamma, --title
+inline const std::set<std::string> kDrawOptions = {"out",      "font",  "scale",
+                                                   "colormap", "gamma", "title"};
+
+std::set<std::string> with(std::set<std::string> base, std::initializer_list<std::string> more);
+
+// Checks --out's extension before any work, so a bad path fails fast.
+void check_image_output(const Args& args);
+viz::Font load_font(const Args& args);
+void write_view(const Args& args, const viz::Scene& scene, const viz::Font& font);
+
+std::string colormap_option(const Args& args);
+float gamma_option(const Args& args);
+
+// "r0,c0,r1,c1" cell rectangles (inclusive), each within seq x seq.
+std::vector<viz::CellRegion> parse_regions(const std::vector<std::string>& texts, int seq);
+
+// "Layer 3, mean of 12 heads" and the like.
+std::string map_title(const Maps& maps, int layer, const std::string& head_spec);
+
+}  // namespace headmap::cli
