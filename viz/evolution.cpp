@@ -19,16 +19,7 @@ Scene evolution(const Font& font, std::span<const MapView> steps,
                 std::span<const std::string> row_tokens, std::span<const std::string> col_tokens,
                 const EvolutionOptions& options) {
     using namespace detail;
-    if (steps.empty()) throw Error("evolution: no steps given");
-    for (size_t i = 0; i < steps.size(); ++i) {
-        check_map(steps[i], "evolution");
-        if (steps[i].rows != steps[0].rows || steps[i].cols != steps[0].cols) {
-            throw Error("evolution: step " + std::to_string(i + 1) + " is " +
-                        std::to_string(steps[i].rows) + "x" + std::to_string(steps[i].cols) +
-                        " but step 1 is " + std::to_string(steps[0].rows) + "x" +
-                        std::to_string(steps[0].cols));
-        }
-    }
+    check_series(steps, "evolution", "step");
     const int rows = steps[0].rows, cols = steps[0].cols;
     check_labels(row_tokens, rows, "evolution", "row");
     check_labels(col_tokens, cols, "evolution", "column");

@@ -54,7 +54,7 @@ struct PolylineItem {
     bool closed = false;
 };
 
-enum class Anchor { Start, Middle, End };           // where x is along the text's direction
+enum class Anchor { Start, Middle, End };                 // where x is along the text's direction
 enum class Baseline { Top, Middle, Alphabetic, Bottom };  // where y is across it
 
 // One line of UTF-8 text. (x, y) is the anchor point; anchor and baseline place the unrotated

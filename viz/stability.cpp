@@ -14,16 +14,7 @@ Scene stability(const Font& font, std::span<const MapView> runs,
                 std::span<const std::string> row_tokens, std::span<const std::string> col_tokens,
                 const StabilityOptions& options) {
     using namespace detail;
-    if (runs.empty()) throw Error("stability: no runs given");
-    for (size_t i = 0; i < runs.size(); ++i) {
-        check_map(runs[i], "stability");
-        if (runs[i].rows != runs[0].rows || runs[i].cols != runs[0].cols) {
-            throw Error("stability: run " + std::to_string(i + 1) + " is " +
-                        std::to_string(runs[i].rows) + "x" + std::to_string(runs[i].cols) +
-                        " but run 1 is " + std::to_string(runs[0].rows) + "x" +
-                        std::to_string(runs[0].cols));
-        }
-    }
+    check_series(runs, "stability", "run");
     const int rows = runs[0].rows, cols = runs[0].cols;
     check_labels(row_tokens, rows, "stability", "row");
     check_labels(col_tokens, cols, "stability", "column");

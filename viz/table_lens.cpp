@@ -137,6 +137,19 @@ void check_labels(std::span<const std::string> tokens, int n, std::string_view v
     }
 }
 
+void check_series(std::span<const MapView> maps, std::string_view view, std::string_view item) {
+    if (maps.empty()) throw Error(std::string(view) + ": no " + std::string(item) + "s given");
+    for (size_t i = 0; i < maps.size(); ++i) {
+        check_map(maps[i], view);
+        if (maps[i].rows != maps[0].rows || maps[i].cols != maps[0].cols) {
+            throw Error(std::string(view) + ": " + std::string(item) + " " + std::to_string(i + 1) +
+                        " is " + std::to_string(maps[i].rows) + "x" + std::to_string(maps[i].cols) +
+                        " but " + std::string(item) + " 1 is " + std::to_string(maps[0].rows) +
+                        "x" + std::to_string(maps[0].cols));
+        }
+    }
+}
+
 void check_same_shape(const MapView& a, const MapView& b, std::string_view view) {
     if (a.rows != b.rows || a.cols != b.cols) {
         throw Error(std::string(view) + ": the maps differ in shape (" + std::to_string(a.rows) +

@@ -55,6 +55,9 @@ void check_map(const MapView& map, std::string_view view);
 void check_labels(std::span<const std::string> tokens, int n, std::string_view view,
                   std::string_view axis);
 void check_same_shape(const MapView& a, const MapView& b, std::string_view view);
+// A series of maps (stability's runs, evolution's steps): at least one, all of the first's shape;
+// `item` names one map in messages ("run", "step").
+void check_series(std::span<const MapView> maps, std::string_view view, std::string_view item);
 
 inline bool is_masked(bool causal, int row, int col) {
     return causal && col > row;

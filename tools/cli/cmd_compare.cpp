@@ -101,6 +101,12 @@ std::vector<Picked> pick_series(const Args& args, const std::string& command, si
     return series;
 }
 
+std::vector<viz::MapView> views_of(const std::vector<Picked>& series) {
+    std::vector<viz::MapView> views;
+    for (const Picked& p : series) views.push_back({p.values, p.maps.seq, p.maps.seq});
+    return views;
+}
+
 }  // namespace
 
 int cmd_stability(const std::vector<std::string>& argv) {
@@ -113,8 +119,7 @@ int cmd_stability(const std::vector<std::string>& argv) {
         throw Error("stability reads n runs' saved maps: repeat --from FILE (not --model)");
     const viz::Font font = load_font(args);
     const std::vector<Picked> runs = pick_series(args, "stability", 2);
-    std::vector<viz::MapView> views;
-    for (const Picked& p : runs) views.push_back({p.values, p.maps.seq, p.maps.seq});
+    const std::vector<viz::MapView> views = views_of(runs);
     viz::StabilityOptions o;
     o.colormap = colormap_option(args);
     o.gamma = gamma_option(args);
@@ -135,8 +140,7 @@ int cmd_evolution(const std::vector<std::string>& argv) {
     check_image_output(args);
     const viz::Font font = load_font(args);
     const std::vector<Picked> steps = pick_series(args, "evolution", 2);
-    std::vector<viz::MapView> views;
-    for (const Picked& p : steps) views.push_back({p.values, p.maps.seq, p.maps.seq});
+    const std::vector<viz::MapView> views = views_of(steps);
     viz::EvolutionOptions o;
     o.colormap = colormap_option(args);
     o.gamma = gamma_option(args);
