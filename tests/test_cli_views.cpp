@@ -54,6 +54,28 @@ TEST_CASE("every view draws a 1-token input from a model") {
     CHECK(contains(results[4].out, "\"regions\""));
 }
 
+TEST_CASE("stability and the other views draw 1-token maps read from files") {
+    TempDir tmp;
+    write_map(tmp / "a.npy", 1, 1.0f);
+    write_map(tmp / "b.npy", 1, 2.0f);
+    const std::string a = quote((tmp / "a.npy").string()), b = quote((tmp / "b.npy").string());
+    const std::vector<std::string> commands = {
+        "stability --from " + a + " --from " + b + " --out " + quote((tmp / "s.png").string()),
+        "evolution --from " + a + " --from " + b + " --out " + quote((tmp / "e.svg").string()),
+        "compare --from " + a + " --from2 " + b + " --out " + quote((tmp / "c.pdf").string()),
+        "heatmap --from " + a + " --top 1 --out " + quote((tmp / "h.png").string()),
+        "grid --from " + a + " --out " + quote((tmp / "g.png").string()),
+    };
+    const std::vector<CommandResult> results = run_many(commands);
+    for (size_t i = 0; i < commands.size(); ++i) {
+        CAPTURE(commands[i]);
+        INFO("stderr: ", results[i].err);
+        CHECK(results[i].exit_code == 0);
+    }
+    CHECK(is_png(tmp / "s.png"));
+    CHECK(is_png(tmp / "h.png"));
+}
+
 TEST_CASE("every view draws 512-token maps read from files, in PNG, SVG and PDF") {
     TempDir tmp;
     write_map(tmp / "a.npy", 512, 1.0f);
