@@ -42,6 +42,12 @@ constexpr const char* kUsage =
     "  evolution    --from STEP1 ... or --model CKPT1 --model CKPT2 ... --text T\n"
     "  bench-render [--seq 512] [--grid-seq 128] [--runs 5]   renderer timings as JSON\n"
     "\n"
+    "analysis (same map sources):\n"
+    "  stats        [--format table|json|csv] [--threshold 0.01] [--layers SEL] [--heads SEL]\n"
+    "               per-head entropy, sparsity, first/previous/self, distance, local/medium/\n"
+    "               global and top-5% mass, hubs (causal entries never count)\n"
+    "  rollout      --out FILE.npy|png|svg|pdf [--fusion mean|max|min] [--discard 0.0]\n"
+    "\n"
     "--texts FILE holds one text per line; a tab splits a line into a sentence pair.\n"
     "SEL is 'all' or a list like 0,3,5-7; negative numbers count from the end.\n"
     "--model takes a directory or a Hugging Face id found in the local cache (HF_HUB_CACHE, "
@@ -84,10 +90,12 @@ int main(int argc, char** argv) {
         if (command == "stability") return headmap::cli::cmd_stability(args);
         if (command == "evolution") return headmap::cli::cmd_evolution(args);
         if (command == "bench-render") return headmap::cli::cmd_bench_render(args);
+        if (command == "stats") return headmap::cli::cmd_stats(args);
+        if (command == "rollout") return headmap::cli::cmd_rollout(args);
         print_error(
             "unknown command '" + command +
             "' (expected tokenize, export, bench, make-random, heatmap, grid, regions, compare, "
-            "stability, evolution or bench-render; see headmap --help)");
+            "stability, evolution, bench-render, stats or rollout; see headmap --help)");
         return 2;
     } catch (const std::bad_alloc&) {
         print_error("out of memory");
