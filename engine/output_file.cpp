@@ -57,8 +57,8 @@ void AtomicOutputFile::commit() {
     committed_ = true;
 }
 
-std::vector<std::byte> npy_header(std::span<const int64_t> shape) {
-    std::string dict = "{'descr': '<f4', 'fortran_order': False, 'shape': (";
+std::vector<std::byte> npy_header(std::span<const int64_t> shape, std::string_view descr) {
+    std::string dict = "{'descr': '" + std::string(descr) + "', 'fortran_order': False, 'shape': (";
     for (size_t i = 0; i < shape.size(); ++i) {
         dict += std::to_string(shape[i]);
         if (shape.size() == 1 || i + 1 < shape.size()) dict += ",";

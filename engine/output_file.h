@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <span>
+#include <string>
+#include <string_view>
 #include <vector>
 
 namespace headmap {
@@ -38,7 +40,23 @@ class NpyWriter {
     uint64_t expected_ = 1, written_ = 0;
 };
 
-// The .npy header for a little-endian float32 C-order array, padded to a multiple of 64 bytes.
-std::vector<std::byte> npy_header(std::span<const int64_t> shape);
+// The .npy header for a little-endian C-order array of numpy dtype `descr` ("<f4" float32,
+// "<i4" int32, "<U7" unicode of 7 code points), padded to a multiple of 64 bytes.
+std::vector<std::byte> npy_header(std::span<const int64_t> shape, std::string_view descr = "<f4");
+
+// One array of an .npz archive: its name (without ".npy"), numpy dtype, shape and raw data.
+struct NpzArray {
+    std::string name;
+    std::string descr;
+    std::vector<int64_t> shape;
+    std::vector<std::byte> data;  // C order, little-endian
+};
+// Float32, int32 and fixed-width unicode (UTF-32LE, numpy "<U{n}") arrays.
+NpzArray npz_floats(std::string name, std::vector<int64_t> shape, std::span<const float> values);
+NpzArray npz_ints(std::string name, std::span<const int32_t> values);
+NpzArray npz_strings(std::string name, std::span<const std::string> utf8);
+
+// Writes an uncompressed .npz (a zip of .npy files, as numpy.savez writes), atomically.
+void write_npz(const std::filesystem::path& path, std::span<const NpzArray> arrays);
 
 }  // namespace headmap

@@ -87,7 +87,9 @@ struct TensorToWrite {
     std::vector<int64_t> shape;
     std::span<const float> data;
 };
-void write_safetensors(const std::filesystem::path& path, std::span<const TensorToWrite> tensors);
+// `metadata` goes into the header's "__metadata__" (string values), beside "format": "pt".
+void write_safetensors(const std::filesystem::path& path, std::span<const TensorToWrite> tensors,
+                       const std::map<std::string, std::string>& metadata = {});
 
 // "[768, 2304]": a shape as error messages show it.
 std::string shape_text(std::span<const int64_t> shape);

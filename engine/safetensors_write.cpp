@@ -98,12 +98,14 @@ std::vector<std::byte> encode(const TensorToWrite& tensor) {
 
 }  // namespace
 
-void write_safetensors(const std::filesystem::path& path, std::span<const TensorToWrite> tensors) {
+void write_safetensors(const std::filesystem::path& path, std::span<const TensorToWrite> tensors,
+                       const std::map<std::string, std::string>& metadata) {
     static_assert(std::endian::native == std::endian::little, "safetensors data is little-endian");
     const std::string file = path.string();
 
     nlohmann::json header = nlohmann::json::object();
     header["__metadata__"] = {{"format", "pt"}};
+    for (const auto& [key, value] : metadata) header["__metadata__"][key] = value;
     std::set<std::string, std::less<>> names;
     uint64_t offset = 0;
     for (const TensorToWrite& tensor : tensors) {

@@ -1,8 +1,10 @@
 #include <cstdio>
+#include <nlohmann/json.hpp>
 
 #include "engine/engine.h"
 #include "engine/error.h"
 #include "engine/output_file.h"
+#include "engine/safetensors.h"
 #include "tools/cli/commands.h"
 #include "tools/cli/model_input.h"
 
@@ -23,6 +25,91 @@ std::filesystem::path output_path(const std::string& pattern, size_t index, size
     return path;
 }
 
+enum class ExportFormat { Npy, Npz, Safetensors, Json };
+
+ExportFormat export_format(const std::string& out) {
+    const std::string ext = std::filesystem::path(out).extension().string();
+    if (ext == ".npy") return ExportFormat::Npy;
+    if (ext == ".npz") return ExportFormat::Npz;
+    if (ext == ".safetensors") return ExportFormat::Safetensors;
+    if (ext == ".json") return ExportFormat::Json;
+    throw Error("--out " + out +
+                ": unsupported format (expected .npy, .npz, .safetensors or .json)");
+}
+
+// Everything one text's export holds besides the maps.
+struct ExportMeta {
+    const ModelInput& input;
+    const Encoding& encoding;
+    const std::vector<int>& layers;
+    const std::vector<int>& heads;
+};
+
+std::vector<std::string> token_strings(const ExportMeta& m) {
+    std::vector<std::string> tokens;
+    for (int32_t id : m.encoding.ids) tokens.push_back(m.input.tokenizer.token_string(id));
+    return tokens;
+}
+
+// .npz, .safetensors or .json of one text's maps (L', H', S, S), gathered in memory.
+void write_collected(const std::filesystem::path& path, ExportFormat format, const ExportMeta& m,
+                     std::span<const float> maps) {
+    const int64_t S = int64_t(m.encoding.ids.size());
+    const std::vector<int64_t> shape = {int64_t(m.layers.size()), int64_t(m.heads.size()), S, S};
+    const std::vector<std::string> tokens = token_strings(m);
+    const ModelConfig& c = m.input.config;
+    const nlohmann::json config = {
+        {"model_type", c.model_type}, {"n_layer", c.n_layer}, {"n_head", c.n_head},
+        {"d_model", c.d_model},       {"d_ff", c.d_ff},       {"vocab_size", c.vocab_size}};
+    if (format == ExportFormat::Npz) {
+        const std::vector<NpzArray> arrays = {
+            npz_floats("attentions", shape, maps),
+            npz_ints("ids", m.encoding.ids),
+            npz_ints("type_ids", m.encoding.type_ids),
+            npz_strings("tokens", tokens),
+            npz_ints("layers", std::vector<int32_t>(m.layers.begin(), m.layers.end())),
+            npz_ints("heads", std::vector<int32_t>(m.heads.begin(), m.heads.end()))};
+        write_npz(path, arrays);
+    } else if (format == ExportFormat::Safetensors) {
+        const TensorToWrite tensor{"attentions", DType::F32, shape, maps};
+        write_safetensors(path, std::span(&tensor, 1),
+                          {{"tokens", nlohmann::json(tokens).dump()},
+                           {"ids", nlohmann::json(m.encoding.ids).dump()},
+                           {"type_ids", nlohmann::json(m.encoding.type_ids).dump()},
+                           {"layers", nlohmann::json(m.layers).dump()},
+                           {"heads", nlohmann::json(m.heads).dump()},
+                           {"config", config.dump()}});
+    } else {
+        nlohmann::json attentions = nlohmann::json::array();
+        size_t at = 0;
+        for (size_t l = 0; l < m.layers.size(); ++l) {
+            nlohmann::json layer = nlohmann::json::array();
+            for (size_t h = 0; h < m.heads.size(); ++h) {
+                nlohmann::json map = nlohmann::json::array();
+                for (int64_t i = 0; i < S; ++i, at += size_t(S))
+                    map.push_back(
+                        std::vector<float>(maps.begin() + std::ptrdiff_t(at),
+                                           maps.begin() + std::ptrdiff_t(at + size_t(S))));
+                layer.push_back(std::move(map));
+            }
+            attentions.push_back(std::move(layer));
+        }
+        const nlohmann::json doc = {{"model", m.input.model_dir.filename().string()},
+                                    {"config", config},
+                                    {"tokens", tokens},
+                                    {"ids", m.encoding.ids},
+                                    {"type_ids", m.encoding.type_ids},
+                                    {"layers", m.layers},
+                                    {"heads", m.heads},
+                                    {"shape", shape},
+                                    {"attentions", std::move(attentions)}};
+        const std::string text = doc.dump() + "\n";
+        AtomicOutputFile file(path);
+        file.write(std::as_bytes(std::span(text.data(), text.size())));
+        file.commit();
+    }
+}
+
 }  // namespace
 
 int cmd_export(const std::vector<std::string>& argv) {
@@ -30,8 +117,7 @@ int cmd_export(const std::vector<std::string>& argv) {
     valued.insert({"out", "layers", "heads", "threads", "ring"});
     const Args args("export", argv, valued, {"truncate"});
     const std::string out_pattern = args.required("out");
-    if (std::filesystem::path(out_pattern).extension() != ".npy")
-        throw Error("--out " + out_pattern + ": unsupported format (expected a .npy path)");
+    const ExportFormat format = export_format(out_pattern);
     ModelInput input = read_model_input(args, args.flag("truncate"));
     const size_t count = input.inputs.size();
     if (count > 1 && out_pattern.find(kIndexPlaceholder) == std::string::npos)
@@ -55,17 +141,25 @@ int cmd_export(const std::vector<std::string>& argv) {
     for (size_t i = 0; i < count; ++i) {
         const Encoding& encoding = input.inputs[i];
         const int64_t S = int64_t(encoding.ids.size());
-        NpyWriter writer(output_path(out_pattern, i, count),
-                         {int64_t(layers.size()), int64_t(heads.size()), S, S});
+        const std::filesystem::path path = output_path(out_pattern, i, count);
         ForwardRequest request;
         request.ids = encoding.ids;
         request.type_ids = encoding.type_ids;
         request.emit_layers = emit;
-        // The consumer thread writes each layer while the next one computes.
+        if (format == ExportFormat::Npy) {
+            NpyWriter writer(path, {int64_t(layers.size()), int64_t(heads.size()), S, S});
+            // The consumer thread writes each layer while the next one computes.
+            engine.run(request, [&](const AttentionSlot& slot) {
+                for (int h : heads) writer.write(slot.head(h));
+            });
+            writer.commit();
+            continue;
+        }
+        std::vector<float> maps;  // the other formats need every map before writing
         engine.run(request, [&](const AttentionSlot& slot) {
-            for (int h : heads) writer.write(slot.head(h));
+            for (int h : heads) maps.insert(maps.end(), slot.head(h).begin(), slot.head(h).end());
         });
-        writer.commit();
+        write_collected(path, format, ExportMeta{input, encoding, layers, heads}, maps);
     }
     return 0;
 }
