@@ -18,11 +18,6 @@ struct Picked {
     std::string label;
 };
 
-std::string head_label(const Maps& maps, const std::string& spec) {
-    if (spec == "mean" || spec == "max") return spec;
-    return std::to_string(parse_selection("head", spec, maps.n_head).front());
-}
-
 Picked pick(const Args& args, const std::string& layer, const std::string& head,
             const std::optional<std::string>& model, const std::optional<std::string>& text,
             const std::optional<std::string>& from) {
@@ -30,7 +25,7 @@ Picked pick(const Args& args, const std::string& layer, const std::string& head,
     if (p.maps.layers.size() != 1) throw Error("--layer takes one layer (got '" + layer + "')");
     p.values = select_map(p.maps, p.maps.layers.front(), head);
     p.label = p.maps.name + " L" + std::to_string(p.maps.layers.front()) + " H" +
-              head_label(p.maps, head);
+              resolve_head(p.maps, head);
     return p;
 }
 

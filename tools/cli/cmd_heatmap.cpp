@@ -16,15 +16,6 @@ const std::set<std::string> kHeatmapOptions =
          {"out", "font", "scale", "colormap", "gamma", "title"});
 const std::set<std::string> kHeatmapFlags = {"truncate", "question-context", "no-colorbar"};
 
-// "-1" -> "11" for a 12-head model; mean and max stay.
-std::string resolved_head(const Maps& maps, const std::string& spec) {
-    if (spec == "mean" || spec == "max") return spec;
-    const std::vector<int> heads = parse_selection("head", spec, maps.n_head);
-    if (heads.size() != 1 || spec == "all")
-        throw Error("--head takes one head, mean or max (got '" + spec + "')");
-    return std::to_string(heads.front());
-}
-
 viz::HeatmapOptions heatmap_options(const Args& args, const Maps& maps, int layer,
                                     const std::string& head) {
     viz::HeatmapOptions o;
@@ -61,7 +52,7 @@ OneMap load_one_map(const Args& args) {
     if (one.maps.layers.size() != 1)
         throw Error("--layer takes one layer (got '" + args.get("layer").value_or("") + "')");
     one.layer = one.maps.layers.front();
-    one.head = resolved_head(one.maps, args.get("head").value_or("mean"));
+    one.head = resolve_head(one.maps, args.get("head").value_or("mean"));
     one.values = select_map(one.maps, one.layer, one.head);
     return one;
 }

@@ -257,6 +257,14 @@ Maps load_maps(const Args& args, const std::string& layer_selection, bool trunca
     return maps;
 }
 
+std::string resolve_head(const Maps& maps, const std::string& head_spec) {
+    if (head_spec == "mean" || head_spec == "max") return head_spec;
+    const std::vector<int> heads = parse_selection("head", head_spec, maps.n_head);
+    if (heads.size() != 1 || head_spec == "all")
+        throw Error("--head takes one head, mean or max (got '" + head_spec + "')");
+    return std::to_string(heads.front());
+}
+
 std::vector<float> select_map(const Maps& maps, int layer, const std::string& head_spec) {
     const size_t n = size_t(maps.seq) * size_t(maps.seq);
     if (head_spec == "mean" || head_spec == "max") {
@@ -268,10 +276,7 @@ std::vector<float> select_map(const Maps& maps, int layer, const std::string& he
         }
         return out;
     }
-    const std::vector<int> heads = parse_selection("head", head_spec, maps.n_head);
-    if (heads.size() != 1 || head_spec == "all")
-        throw Error("--head takes one head, mean or max (got '" + head_spec + "')");
-    const auto m = maps.map(layer, heads.front());
+    const auto m = maps.map(layer, std::stoi(resolve_head(maps, head_spec)));
     return {m.begin(), m.end()};
 }
 

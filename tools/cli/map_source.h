@@ -52,6 +52,10 @@ struct NpyData {
 };
 NpyData read_npy_file(const std::filesystem::path& path);
 
+// A --head value checked against the maps: "mean" and "max" stay, one head index (negative from
+// the end) becomes its number ("-1" -> "11" for 12 heads); anything else is headmap::Error.
+std::string resolve_head(const Maps& maps, const std::string& head_spec);
+
 // One (seq, seq) map from the maps: `head_spec` is a head index (negative from the end), "mean"
 // or "max" across heads.
 std::vector<float> select_map(const Maps& maps, int layer, const std::string& head_spec);
