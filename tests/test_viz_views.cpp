@@ -10,66 +10,16 @@
 
 #include "engine/error.h"
 #include "viz/views.h"
+#include "viz_test_support.h"
 
 using namespace headmap;
 using namespace headmap::viz;
+using namespace viz_test;
 
 namespace {
 
-const Font& font() {
-    static const Font f = Font::load();
-    return f;
-}
-
 Color hex(uint32_t rgb) {
     return Color{uint8_t(rgb >> 16), uint8_t(rgb >> 8), uint8_t(rgb), 255};
-}
-
-template <class T>
-std::vector<const T*> items_of(const Scene& scene) {
-    std::vector<const T*> out;
-    for (const Item& item : scene.items) {
-        if (const T* p = std::get_if<T>(&item)) out.push_back(p);
-    }
-    return out;
-}
-
-const TextItem* find_text(const Scene& scene, const std::string& text) {
-    for (const TextItem* t : items_of<TextItem>(scene)) {
-        if (t->utf8 == text) return t;
-    }
-    return nullptr;
-}
-
-// Everything drawn lies inside the scene (text measured with the same font, unrotated or
-// turned by -90 / -45 degrees as the views place it).
-void check_inside(const Scene& scene) {
-    const float eps = 0.75f;
-    for (const Item& item : scene.items) {
-        if (const auto* r = std::get_if<RectItem>(&item)) {
-            CHECK(r->x >= -eps);
-            CHECK(r->y >= -eps);
-            CHECK(r->x + r->w <= scene.width + eps);
-            CHECK(r->y + r->h <= scene.height + eps);
-        } else if (const auto* t = std::get_if<TextItem>(&item)) {
-            const float w = font().text_width(t->utf8, t->size, t->bold);
-            const float rad = t->rotation_deg * 3.14159265f / 180;
-            const float dx = std::cos(rad), dy = std::sin(rad);
-            float along0 = 0, along1 = w;
-            if (t->anchor == Anchor::Middle) along0 = -w / 2, along1 = w / 2;
-            if (t->anchor == Anchor::End) along0 = -w, along1 = 0;
-            for (float a : {along0, along1}) {
-                INFO("text '" << t->utf8 << "'");
-                CHECK(t->x + a * dx >= -eps);
-                CHECK(t->y + a * dy >= -eps);
-                CHECK(t->x + a * dx <= scene.width + eps);
-                CHECK(t->y + a * dy <= scene.height + eps);
-            }
-        } else if (const auto* c = std::get_if<CircleItem>(&item)) {
-            CHECK(c->cx - c->r >= -eps);
-            CHECK(c->cx + c->r <= scene.width + eps);
-        }
-    }
 }
 
 std::vector<std::string> tokens(int n) {
@@ -385,7 +335,7 @@ TEST_CASE("cross-attention shapes and non-finite values") {
     o.top = 2;
     const Scene s = heatmap(font(), MapView{v, 3, 7}, tokens(3), tokens(7), o);
     const auto cells = cells_of(s, 3, 7);
-    CHECK(cells[4]->fill == Color{238, 238, 238, 255});  // drawn as missing, not as a colour
+    CHECK(cells[4]->fill == Color{238, 238, 238, 255});   // drawn as missing, not as a colour
     CHECK(top_cells(MapView{v, 3, 7}, 30).size() == 20);  // NaN never counts
     check_inside(s);
 }

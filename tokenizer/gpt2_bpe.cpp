@@ -440,6 +440,10 @@ std::string Gpt2Tokenizer::token_string(int32_t id) const {
     return impl().token_for(id);
 }
 
+std::string gpt2_token_bytes(std::string_view token) {
+    return byte_alphabet().token_bytes(std::string(token));
+}
+
 std::string Gpt2Tokenizer::token_text(int32_t id) const {
     return byte_alphabet().token_bytes(impl().token_for(id));
 }

@@ -40,6 +40,11 @@ inline constexpr SpecialToken kGpt2SpecialTokens[] = {{"<|endoftext|>"}};
 inline constexpr SpecialToken kRobertaSpecialTokens[] = {
     {"<s>"}, {"<pad>"}, {"</s>"}, {"<unk>"}, {"<mask>"}};
 
+// The bytes a vocabulary string stands for in GPT-2's byte-level alphabet ("Ġworld" -> " world").
+// A string with a character outside the alphabet (an added token) is its own bytes, as in HF's
+// ByteLevel decoder. `token` must be valid UTF-8 (utf8::sanitize it first if unsure).
+std::string gpt2_token_bytes(std::string_view token);
+
 class Gpt2Tokenizer {
   public:
     // Reads tokenizer.json if present in `dir`, else vocab.json + merges.txt with `specials`.

@@ -65,6 +65,22 @@ std::string sanitize(std::string_view bytes) {
     return out;
 }
 
+std::string replace_invalid_bytes(std::string_view bytes, char replacement) {
+    std::string out(bytes);
+    std::size_t pos = 0;
+    while (pos < bytes.size()) {
+        std::size_t maximal_subpart = 1;
+        const std::size_t length = valid_sequence_length(bytes, pos, maximal_subpart);
+        if (length > 0) {
+            pos += length;
+        } else {
+            for (std::size_t i = 0; i < maximal_subpart; ++i) out[pos + i] = replacement;
+            pos += maximal_subpart;
+        }
+    }
+    return out;
+}
+
 std::vector<DecodedChar> decode_valid(std::string_view valid_utf8) {
     std::vector<DecodedChar> chars;
     chars.reserve(valid_utf8.size());

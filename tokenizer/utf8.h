@@ -25,6 +25,10 @@ struct DecodedChar {
 // surrogates ED A0, > U+10FFFF F4 90) becomes one U+FFFD per byte.
 std::string sanitize(std::string_view bytes);
 
+// Like sanitize(), but every byte of an invalid subsequence becomes `replacement` (ASCII), so byte
+// offsets into `bytes` stay valid in the result (engine/words.cpp re-splits joined token bytes).
+std::string replace_invalid_bytes(std::string_view bytes, char replacement);
+
 // Decodes UTF-8 that is known to be valid (the output of sanitize()).
 std::vector<DecodedChar> decode_valid(std::string_view valid_utf8);
 

@@ -17,7 +17,7 @@
 namespace headmap::viz {
 namespace {
 
-constexpr float kLabelSize = 11, kGap = 6;
+constexpr float kLabelSize = 11, kGap = 6, kCellLabelSize = 9;
 constexpr int kMaskedIndex = 256;
 
 // LUT indices (0..255, kMaskedIndex) of one thumbnail's bins, k x k cells averaged per bin.
@@ -75,6 +75,16 @@ Scene grid(const Font& font, std::span<const float> maps, std::span<const int> l
     if (!(options.thumb >= 0) || !std::isfinite(options.thumb)) {
         throw Error("grid: thumbnail size must be >= 0");
     }
+    if (!options.column_labels.empty() && options.column_labels.size() != heads)
+        throw Error("grid: " + std::to_string(options.column_labels.size()) +
+                    " column labels for " + std::to_string(heads) + " columns");
+    if (!options.cell_labels.empty() && options.cell_labels.size() != layers * heads)
+        throw Error("grid: " + std::to_string(options.cell_labels.size()) +
+                    " thumbnail labels for " + std::to_string(layers * heads) + " thumbnails");
+    for (int m : options.outlined)
+        if (m < 0 || size_t(m) >= layers * heads)
+            throw Error("grid: outlined thumbnail " + std::to_string(m) + " outside 0.." +
+                        std::to_string(layers * heads - 1));
 
     float lo = INFINITY, hi = -INFINITY;
     for (size_t m = 0; m < layers * heads; ++m) {
@@ -111,6 +121,10 @@ Scene grid(const Font& font, std::span<const float> maps, std::span<const int> l
         row_w = std::max(row_w, font.text_width(row_names.back(), kLabelSize));
     }
     for (int id : head_ids) col_names.push_back(std::string("H").append(std::to_string(id)));
+    if (!options.column_labels.empty()) col_names = options.column_labels;
+    // Thumbnail labels take a strip under each row (0 without them: the plain layout).
+    const float cell_label_h = options.cell_labels.empty() ? 0.0f : kCellLabelSize * 1.3f;
+    const float row_pitch = thumb + kGap + cell_label_h;
 
     float y = kMargin;
     const float title_w = options.title.empty() ? 0 : font.text_width(options.title, 14, true);
@@ -119,7 +133,8 @@ Scene grid(const Font& font, std::span<const float> maps, std::span<const int> l
     const float grid_y = std::ceil(y + kLabelSize * 1.3f + 2);
     const float grid_x = std::ceil(kMargin + row_w + 6);
     const float grid_w = float(heads) * thumb + float(heads - 1) * kGap;
-    const float grid_h = float(layers) * thumb + float(layers - 1) * kGap;
+    const float grid_h =
+        float(layers) * thumb + float(layers - 1) * kGap + float(layers) * cell_label_h;
     const float bar_h = std::clamp(grid_h, colorbar_min_height(), 480.0f);
 
     Scene scene;
@@ -148,7 +163,8 @@ Scene grid(const Font& font, std::span<const float> maps, std::span<const int> l
             }
         }
     }
-    scene.items.reserve(thumbs + total + layers + heads + size_t(bar_h) + 64);
+    scene.items.reserve(thumbs + total + layers + heads + size_t(bar_h) + 64 +
+                        options.outlined.size() + options.cell_labels.size());
 
     // Pass 2: one rectangle per thumbnail in its mode colour, then the other runs on top.
     auto color_of = [&](int i) { return i == kMaskedIndex ? kMaskedFill : scale.lut[size_t(i)]; };
@@ -158,7 +174,7 @@ Scene grid(const Font& font, std::span<const float> maps, std::span<const int> l
             const int16_t* idx = index.data() + m * per_thumb;
             const int mode = modes[m];
             const float ox = grid_x + float(h) * (thumb + kGap);
-            const float oy = grid_y + float(l) * (thumb + kGap);
+            const float oy = grid_y + float(l) * row_pitch;
             scene.items.emplace_back(RectItem{ox, oy, thumb, thumb, color_of(mode)});
             for (int br = 0; br < bins; ++br) {
                 const int16_t* row = idx + size_t(br) * size_t(bins);
@@ -175,10 +191,24 @@ Scene grid(const Font& font, std::span<const float> maps, std::span<const int> l
         }
     }
 
+    // Frames just outside their thumbnails, inside the gap between them.
+    for (int m : options.outlined) {
+        const float ox = grid_x + float(size_t(m) % heads) * (thumb + kGap);
+        const float oy = grid_y + float(size_t(m) / heads) * row_pitch;
+        scene.items.emplace_back(RectItem{ox - 1.75f, oy - 1.75f, thumb + 3.5f, thumb + 3.5f,
+                                          Color{0, 0, 0, 0}, options.outline_color, 2});
+    }
+    for (size_t m = 0; m < options.cell_labels.size(); ++m) {
+        const float ox = grid_x + float(m % heads) * (thumb + kGap);
+        const float oy = grid_y + float(m / heads) * row_pitch;
+        scene.items.emplace_back(TextItem{
+            font.elide(options.cell_labels[m], kCellLabelSize, thumb + kGap), ox + 0.5f * thumb,
+            oy + thumb + 1, kCellLabelSize, kDarkText, Anchor::Middle, Baseline::Top});
+    }
     for (size_t l = 0; l < layers; ++l) {
         scene.items.emplace_back(TextItem{row_names[l], grid_x - 6,
-                                          grid_y + float(l) * (thumb + kGap) + 0.5f * thumb,
-                                          kLabelSize, kDarkText, Anchor::End, Baseline::Middle});
+                                          grid_y + float(l) * row_pitch + 0.5f * thumb, kLabelSize,
+                                          kDarkText, Anchor::End, Baseline::Middle});
     }
     for (size_t h = 0; h < heads; ++h) {
         scene.items.emplace_back(

@@ -62,6 +62,12 @@ struct GridOptions {
     float thumb = 0;  // thumbnail size px (0: automatic)
     std::string title;
     bool causal_mask = false;
+    // Head ranking (grid --rank). The maps are drawn in the order given (a caller that sorts a
+    // layer's heads passes them sorted); these only annotate. All empty: the plain grid.
+    std::vector<std::string> column_labels;  // (heads) in place of "H<h>", e.g. "#1".."#n"
+    std::vector<std::string> cell_labels;    // (layers * heads) layer-major, under each thumbnail
+    std::vector<int> outlined;               // thumbnails (layer-major index) framed
+    Color outline_color{214, 39, 40, 255};
 };
 Scene grid(const Font& font, std::span<const float> maps, std::span<const int> layer_ids,
            std::span<const int> head_ids, int seq, const GridOptions& options);
