@@ -43,7 +43,7 @@ int cmd_compare(const std::vector<std::string>& argv) {
                     with(with(kMapSourceOptions, {"layer", "head", "layer2", "head2", "model2",
                                                   "text2", "from2", "circle-scale"}),
                          {"out", "font", "scale", "colormap", "gamma", "title"}),
-                    {"truncate", "diff", "signed"});
+                    with(kMapSourceFlags, {"diff", "signed"}));
     check_image_output(args);
     const viz::Font font = load_font(args);
     const std::string layer = args.get("layer").value_or("-1");
@@ -108,7 +108,7 @@ int cmd_stability(const std::vector<std::string>& argv) {
     const Args args("stability", argv,
                     with(with(kMapSourceOptions, {"layer", "head"}),
                          {"out", "font", "scale", "colormap", "gamma", "title"}),
-                    {"truncate", "std", "from-white"});
+                    with(kMapSourceFlags, {"std", "from-white"}));
     check_image_output(args);
     if (!args.get_all("model").empty())
         throw Error("stability reads n runs' saved maps: repeat --from FILE (not --model)");
@@ -131,7 +131,7 @@ int cmd_evolution(const std::vector<std::string>& argv) {
     const Args args("evolution", argv,
                     with(with(kMapSourceOptions, {"layer", "head"}),
                          {"out", "font", "scale", "colormap", "gamma", "title"}),
-                    {"truncate", "per-cell"});
+                    with(kMapSourceFlags, {"per-cell"}));
     check_image_output(args);
     const viz::Font font = load_font(args);
     const std::vector<Picked> steps = pick_series(args, "evolution", 2);

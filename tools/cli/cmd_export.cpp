@@ -1,10 +1,13 @@
 #include <cstdio>
+#include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "engine/engine.h"
 #include "engine/error.h"
 #include "engine/output_file.h"
 #include "engine/safetensors.h"
+#include "engine/words.h"
 #include "tools/cli/commands.h"
 #include "tools/cli/model_input.h"
 
@@ -43,42 +46,51 @@ struct ExportMeta {
     const Encoding& encoding;
     const std::vector<int>& layers;
     const std::vector<int>& heads;
+    const words::WordGroups* words;  // --words: the maps are per word; else nullptr
 };
 
-std::vector<std::string> token_strings(const ExportMeta& m) {
+std::vector<std::string> token_strings(const ModelInput& input, const Encoding& encoding) {
     std::vector<std::string> tokens;
-    for (int32_t id : m.encoding.ids) tokens.push_back(m.input.tokenizer.token_string(id));
+    for (int32_t id : encoding.ids) tokens.push_back(input.tokenizer.token_string(id));
     return tokens;
 }
 
-// .npz, .safetensors or .json of one text's maps (L', H', S, S), gathered in memory.
+// .npz, .safetensors or .json of one text's maps (L', H', S, S), gathered in memory; with
+// --words (L', H', W, W), the words as `tokens` and each token's word as `word_ids`.
 void write_collected(const std::filesystem::path& path, ExportFormat format, const ExportMeta& m,
                      std::span<const float> maps) {
-    const int64_t S = int64_t(m.encoding.ids.size());
+    const int64_t S = m.words ? int64_t(m.words->count()) : int64_t(m.encoding.ids.size());
     const std::vector<int64_t> shape = {int64_t(m.layers.size()), int64_t(m.heads.size()), S, S};
-    const std::vector<std::string> tokens = token_strings(m);
+    const std::vector<std::string> tokens =
+        m.words ? m.words->labels : token_strings(m.input, m.encoding);
+    const std::vector<int32_t> word_ids =
+        m.words ? std::vector<int32_t>(m.words->word_of_token.begin(), m.words->word_of_token.end())
+                : std::vector<int32_t>();
     const ModelConfig& c = m.input.config;
     const nlohmann::json config = {
         {"model_type", c.model_type}, {"n_layer", c.n_layer}, {"n_head", c.n_head},
         {"d_model", c.d_model},       {"d_ff", c.d_ff},       {"vocab_size", c.vocab_size}};
     if (format == ExportFormat::Npz) {
-        const std::vector<NpzArray> arrays = {
+        std::vector<NpzArray> arrays = {
             npz_floats("attentions", shape, maps),
             npz_ints("ids", m.encoding.ids),
             npz_ints("type_ids", m.encoding.type_ids),
             npz_strings("tokens", tokens),
             npz_ints("layers", std::vector<int32_t>(m.layers.begin(), m.layers.end())),
             npz_ints("heads", std::vector<int32_t>(m.heads.begin(), m.heads.end()))};
+        if (m.words) arrays.push_back(npz_ints("word_ids", word_ids));
         write_npz(path, arrays);
     } else if (format == ExportFormat::Safetensors) {
         const TensorToWrite tensor{"attentions", DType::F32, shape, maps};
-        write_safetensors(path, std::span(&tensor, 1),
-                          {{"tokens", nlohmann::json(tokens).dump()},
-                           {"ids", nlohmann::json(m.encoding.ids).dump()},
-                           {"type_ids", nlohmann::json(m.encoding.type_ids).dump()},
-                           {"layers", nlohmann::json(m.layers).dump()},
-                           {"heads", nlohmann::json(m.heads).dump()},
-                           {"config", config.dump()}});
+        std::map<std::string, std::string> metadata = {
+            {"tokens", nlohmann::json(tokens).dump()},
+            {"ids", nlohmann::json(m.encoding.ids).dump()},
+            {"type_ids", nlohmann::json(m.encoding.type_ids).dump()},
+            {"layers", nlohmann::json(m.layers).dump()},
+            {"heads", nlohmann::json(m.heads).dump()},
+            {"config", config.dump()}};
+        if (m.words) metadata["word_ids"] = nlohmann::json(word_ids).dump();
+        write_safetensors(path, std::span(&tensor, 1), metadata);
     } else {
         nlohmann::json attentions = nlohmann::json::array();
         size_t at = 0;
@@ -94,15 +106,16 @@ void write_collected(const std::filesystem::path& path, ExportFormat format, con
             }
             attentions.push_back(std::move(layer));
         }
-        const nlohmann::json doc = {{"model", m.input.model_dir.filename().string()},
-                                    {"config", config},
-                                    {"tokens", tokens},
-                                    {"ids", m.encoding.ids},
-                                    {"type_ids", m.encoding.type_ids},
-                                    {"layers", m.layers},
-                                    {"heads", m.heads},
-                                    {"shape", shape},
-                                    {"attentions", std::move(attentions)}};
+        nlohmann::json doc = {{"model", m.input.model_dir.filename().string()},
+                              {"config", config},
+                              {"tokens", tokens},
+                              {"ids", m.encoding.ids},
+                              {"type_ids", m.encoding.type_ids},
+                              {"layers", m.layers},
+                              {"heads", m.heads},
+                              {"shape", shape},
+                              {"attentions", std::move(attentions)}};
+        if (m.words) doc["word_ids"] = word_ids;
         const std::string text = doc.dump() + "\n";
         AtomicOutputFile file(path);
         file.write(std::as_bytes(std::span(text.data(), text.size())));
@@ -115,7 +128,7 @@ void write_collected(const std::filesystem::path& path, ExportFormat format, con
 int cmd_export(const std::vector<std::string>& argv) {
     std::set<std::string> valued = kModelOptions;
     valued.insert({"out", "layers", "heads", "threads", "ring"});
-    const Args args("export", argv, valued, {"truncate"});
+    const Args args("export", argv, valued, {"truncate", "words"});
     const std::string out_pattern = args.required("out");
     const ExportFormat format = export_format(out_pattern);
     ModelInput input = read_model_input(args, args.flag("truncate"));
@@ -146,11 +159,26 @@ int cmd_export(const std::vector<std::string>& argv) {
         request.ids = encoding.ids;
         request.type_ids = encoding.type_ids;
         request.emit_layers = emit;
+        std::optional<words::WordGroups> groups;  // --words
+        if (args.flag("words"))
+            groups =
+                words::group_words(token_strings(input, encoding),
+                                   words::family_of_model_type(config.model_type), input.splits[i]);
         if (format == ExportFormat::Npy) {
-            NpyWriter writer(path, {int64_t(layers.size()), int64_t(heads.size()), S, S});
+            const int64_t side = groups ? int64_t(groups->count()) : S;
+            NpyWriter writer(path, {int64_t(layers.size()), int64_t(heads.size()), side, side});
+            std::vector<float> merged(size_t(side * side));  // (W, W), reused for every head
             // The consumer thread writes each layer while the next one computes.
             engine.run(request, [&](const AttentionSlot& slot) {
-                for (int h : heads) writer.write(slot.head(h));
+                for (int h : heads) {
+                    if (!groups) {
+                        writer.write(slot.head(h));
+                        continue;
+                    }
+                    words::merge_words_into(slot.head(h), 1, int(S), groups->word_of_token,
+                                            groups->count(), merged);
+                    writer.write(merged);
+                }
             });
             writer.commit();
             continue;
@@ -159,7 +187,12 @@ int cmd_export(const std::vector<std::string>& argv) {
         engine.run(request, [&](const AttentionSlot& slot) {
             for (int h : heads) maps.insert(maps.end(), slot.head(h).begin(), slot.head(h).end());
         });
-        write_collected(path, format, ExportMeta{input, encoding, layers, heads}, maps);
+        if (groups)
+            maps = words::merge_words(maps, int(layers.size() * heads.size()), int(S),
+                                      groups->word_of_token, groups->count());
+        write_collected(path, format,
+                        ExportMeta{input, encoding, layers, heads, groups ? &*groups : nullptr},
+                        maps);
     }
     return 0;
 }

@@ -1,9 +1,13 @@
 // headmap heatmap / regions / grid: one map (a head, or the mean or max across heads, of one
 // layer), the same map with automatically found key regions, or every layer x head thumbnail.
+#include <algorithm>
 #include <cstdio>
 #include <nlohmann/json.hpp>
+#include <optional>
 
+#include "engine/analysis.h"
 #include "engine/error.h"
+#include "engine/heads.h"
 #include "tools/cli/commands.h"
 #include "tools/cli/view_common.h"
 
@@ -14,7 +18,8 @@ const std::set<std::string> kHeatmapOptions =
     with(with(kMapSourceOptions, {"layer", "head", "top", "region", "label-interval",
                                   "length-threshold", "vmin", "vmax", "x-label", "y-label"}),
          {"out", "font", "scale", "colormap", "gamma", "title"});
-const std::set<std::string> kHeatmapFlags = {"truncate", "question-context", "no-colorbar"};
+const std::set<std::string> kHeatmapFlags =
+    with(kMapSourceFlags, {"question-context", "no-colorbar"});
 
 viz::HeatmapOptions heatmap_options(const Args& args, const Maps& maps, int layer,
                                     const std::string& head) {
@@ -24,6 +29,10 @@ viz::HeatmapOptions heatmap_options(const Args& args, const Maps& maps, int laye
     o.vmin = args.get_float("vmin", -1e9f, 1e9f);
     o.vmax = args.get_float("vmax", -1e9f, 1e9f);
     o.title = args.get("title").value_or(map_title(maps, layer, head));
+    if (!maps.word_of_token.empty()) {  // --words
+        o.x_label = "Attended words (keys)";
+        o.y_label = "Attending words (queries)";
+    }
     if (auto x = args.get("x-label")) o.x_label = *x;
     if (auto y = args.get("y-label")) o.y_label = *y;
     o.top = args.get_int("top", 0, 0, 1 << 20);
@@ -113,28 +122,99 @@ int cmd_regions(const std::vector<std::string>& argv) {
     return 0;
 }
 
+namespace {
+
+// grid --rank METRIC: each shown head's metric (on the shown maps); --top N outlines the N best
+// heads of the whole grid, --sort orders each layer's row best first and labels every thumbnail
+// with its head. "Best" is the largest value, or the smallest with --ascending.
+struct GridRanking {
+    std::string metric;
+    bool ascending = false;
+    int top = 0;
+    bool sort = false;
+};
+
+std::optional<GridRanking> grid_ranking(const Args& args) {
+    const std::optional<std::string> metric = args.get("rank");
+    const int top = args.get_int("top", 0, 1, 1 << 20);
+    const bool sort = args.flag("sort"), ascending = args.flag("ascending");
+    if (!metric) {
+        if (top > 0 || sort || ascending)
+            throw Error("--top, --sort and --ascending rank heads: give --rank METRIC");
+        return std::nullopt;
+    }
+    analysis::metric(analysis::HeadStats{}, *metric);  // throws, listing the known metrics
+    if (top == 0 && !sort) throw Error("--rank " + *metric + " needs --top N, --sort or both");
+    return GridRanking{*metric, ascending, top, sort};
+}
+
+}  // namespace
+
 int cmd_grid(const std::vector<std::string>& argv) {
-    const Args args("grid", argv,
-                    with(with(kMapSourceOptions, {"layers", "heads", "thumb"}),
-                         {"out", "font", "scale", "colormap", "gamma", "title"}),
-                    {"truncate"});
+    const Args args(
+        "grid", argv,
+        with(with(kMapSourceOptions, {"layers", "heads", "thumb", "rank", "top", "threshold"}),
+             {"out", "font", "scale", "colormap", "gamma", "title"}),
+        with(kMapSourceFlags, {"ascending", "sort"}));
     check_image_output(args);
+    const std::optional<GridRanking> ranking = grid_ranking(args);
+    const double threshold = args.get_float("threshold", 0.0f, 1.0f).value_or(0.01f);
     const viz::Font font = load_font(args);
     const Maps maps = load_maps(args, args.get("layers").value_or("all"), args.flag("truncate"));
     const std::vector<int> heads =
         parse_selection("head", args.get("heads").value_or("all"), maps.n_head);
-    std::vector<float> picked;  // (layers, heads, S, S) of the chosen heads
-    for (int l : maps.layers)
-        for (int h : heads) {
-            const auto m = maps.map(l, h);
-            picked.insert(picked.end(), m.begin(), m.end());
-        }
+    const size_t n_heads = heads.size(), n_thumbs = maps.layers.size() * n_heads;
+
+    // display[i]: the head (index into `heads`) drawn at thumbnail i (layer-major).
+    std::vector<size_t> display(n_thumbs);
+    for (size_t i = 0; i < n_thumbs; ++i) display[i] = i % n_heads;
+    std::vector<double> values(n_thumbs);  // (layers, heads) the metric, unsorted
     viz::GridOptions o;
+    if (ranking) {
+        for (size_t i = 0; i < n_thumbs; ++i) {
+            const analysis::HeadStats s =
+                analysis::head_stats(maps.map(maps.layers[i / n_heads], heads[i % n_heads]),
+                                     maps.seq, maps.causal, threshold);
+            values[i] = analysis::metric(s, ranking->metric);
+        }
+        if (ranking->sort) {
+            for (size_t l = 0; l < maps.layers.size(); ++l) {
+                const std::vector<int> order = analysis::rank_by(
+                    std::span(values).subspan(l * n_heads, n_heads), ranking->ascending);
+                for (size_t k = 0; k < n_heads; ++k) display[l * n_heads + k] = size_t(order[k]);
+            }
+            for (size_t k = 0; k < n_heads; ++k)
+                o.column_labels.push_back(std::string("#").append(std::to_string(k + 1)));
+            for (size_t i = 0; i < n_thumbs; ++i)
+                o.cell_labels.push_back(std::string("H").append(std::to_string(heads[display[i]])));
+        }
+        if (ranking->top > 0) {
+            std::vector<size_t> shown_at(n_thumbs);  // head -> its thumbnail
+            for (size_t i = 0; i < n_thumbs; ++i)
+                shown_at[(i / n_heads) * n_heads + display[i]] = i;
+            const std::vector<int> best = analysis::rank_by(values, ranking->ascending);
+            for (size_t k = 0; k < std::min(size_t(ranking->top), best.size()); ++k)
+                o.outlined.push_back(int(shown_at[size_t(best[k])]));
+        }
+    }
+    std::vector<float> picked;  // (layers, heads, S, S) of the chosen heads, in display order
+    for (size_t i = 0; i < n_thumbs; ++i) {
+        const auto m = maps.map(maps.layers[i / n_heads], heads[display[i]]);
+        picked.insert(picked.end(), m.begin(), m.end());
+    }
     o.colormap = colormap_option(args);
     o.gamma = gamma_option(args);
     o.thumb = args.get_float("thumb", 1.0f, 1000.0f).value_or(0.0f);
-    o.title = args.get("title").value_or(maps.name + ": " + std::to_string(maps.layers.size()) +
-                                         " layers x " + std::to_string(heads.size()) + " heads");
+    std::string title = maps.name + ": " + std::to_string(maps.layers.size()) + " layers x " +
+                        std::to_string(n_heads) + " heads";
+    if (ranking) {
+        const std::string order = ranking->ascending ? " (lowest first)" : "";
+        if (ranking->top > 0)
+            title += ", top " + std::to_string(ranking->top) + " by " + ranking->metric +
+                     " outlined" + order;
+        if (ranking->sort) title += ", rows sorted by " + ranking->metric + order;
+    }
+    o.title = args.get("title").value_or(title);
     o.causal_mask = maps.causal;
     write_view(args, viz::grid(font, picked, maps.layers, heads, maps.seq, o), font);
     return 0;

@@ -18,7 +18,12 @@ int cmd_compare(const std::vector<std::string>& argv);
 int cmd_stability(const std::vector<std::string>& argv);
 int cmd_evolution(const std::vector<std::string>& argv);
 int cmd_bench_render(const std::vector<std::string>& argv);
+int cmd_bench_analysis(const std::vector<std::string>& argv);
 int cmd_stats(const std::vector<std::string>& argv);
 int cmd_rollout(const std::vector<std::string>& argv);
+int cmd_flow(const std::vector<std::string>& argv);
+int cmd_modularity(const std::vector<std::string>& argv);
+int cmd_report(const std::vector<std::string>& argv);
+int cmd_heads(const std::vector<std::string>& argv);
 
 }  // namespace headmap::cli

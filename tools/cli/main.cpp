@@ -20,8 +20,8 @@ constexpr const char* kUsage =
     "               print the ids the model sees (special tokens included), one line per text\n"
     "  export       --model DIR|ID (--text TEXT [--pair TEXT] | --texts FILE) --out FILE.npy\n"
     "               [--layers SEL] [--heads SEL] [--tokenizer DIR] [--truncate] [--threads N]\n"
-    "               [--ring K]   write attention maps as float32 (layers, heads, S, S), rows\n"
-    "               attending; with --texts, --out needs {i} (one file per text)\n"
+    "               [--ring K] [--words]   write attention maps as float32 (layers, heads,\n"
+    "               S, S), rows attending; with --texts, --out needs {i} (one file per text)\n"
     "  bench        [--config NAME | --model DIR|ID] [--seq 32,128,512 | --texts FILE]\n"
     "               [--threads N] [--runs R] [--ring K]\n"
     "               time the forward with every map streamed; one JSON line per length\n"
@@ -36,6 +36,8 @@ constexpr const char* kUsage =
     "               Greys|RdBu] [--gamma 1.5] [--top N] [--region r0,c0,r1,c1]...\n"
     "               [--question-context] [--title T] [--font TTF] [--scale 2]\n"
     "  grid         [--layers SEL] [--heads SEL] [--thumb PX]   all layers x heads thumbnails\n"
+    "               [--rank METRIC [--top N] [--sort] [--ascending]]   outline the N best heads\n"
+    "               by a stats metric; --sort orders each layer's heads best first\n"
     "  regions      like heatmap; finds key regions, prints them as JSON (--out optional)\n"
     "  compare      two maps: --layer2/--head2, --text2, --model2 or --from2; [--diff] [--signed]\n"
     "  stability    --from RUN1 --from RUN2 ...   mean with standard-error circles [--std]\n"
@@ -46,8 +48,28 @@ constexpr const char* kUsage =
     "  stats        [--format table|json|csv] [--threshold 0.01] [--layers SEL] [--heads SEL]\n"
     "               per-head entropy, sparsity, first/previous/self, distance, local/medium/\n"
     "               global and top-5% mass, hubs (causal entries never count)\n"
+    "               --texts FILE [--threads N] [--bench]: mean and std of each head over the\n"
+    "               texts, one engine per thread (no hubs: texts differ in length)\n"
+    "  bench-analysis [--seq 1024] [--heads 144] [--threads N] [--runs 5] [--entries LIST]\n"
+    "               time the statistics on random softmax maps, causal and not, as JSON;\n"
+    "               LIST: stats (default), stats_reference, flow, modularity\n"
     "  rollout      --out FILE.npy|png|svg|pdf [--fusion mean|max|min] [--discard 0.0]\n"
+    "  flow         like rollout, plus [--threads N]: attention flow, max flow from each output\n"
+    "               token to each input token through the layers, rows normalised\n"
+    "  modularity   [--format table|json|csv] [--layers SEL] [--heads SEL] [--threads N]\n"
+    "               [--out FILE.png|svg|pdf]   Louvain communities of each head's token graph\n"
+    "               and their modularity Q; --out draws modularity by layer\n"
+    "  report       --out DIR [--top 4] [--image-format png|svg|pdf]   a Markdown report\n"
+    "               (report.md): model, grid, top heads, rollout, modularity by layer and\n"
+    "               the statistics table\n"
+    "  heads        [--texts FILE] --rank METRIC [--ascending] [--top N]   heads by a metric\n"
+    "               --clusters K [--features m1,m2]   Ward clusters of robust-scaled metrics,\n"
+    "               medoids marked; --scatter FILE.png|svg|pdf   PCA of heads by cluster\n"
+    "               [--format table|json|csv]\n"
     "\n"
+    "--words (export, views, analysis): word-level maps, sub-word tokens merged into words;\n"
+    "               a word receives the sum and gives the mean of its pieces' attention\n"
+    "               (saved maps need --tokens)\n"
     "--texts FILE holds one text per line; a tab splits a line into a sentence pair.\n"
     "SEL is 'all' or a list like 0,3,5-7; negative numbers count from the end.\n"
     "--model takes a directory or a Hugging Face id found in the local cache (HF_HUB_CACHE, "
@@ -90,12 +112,19 @@ int main(int argc, char** argv) {
         if (command == "stability") return headmap::cli::cmd_stability(args);
         if (command == "evolution") return headmap::cli::cmd_evolution(args);
         if (command == "bench-render") return headmap::cli::cmd_bench_render(args);
+        if (command == "bench-analysis") return headmap::cli::cmd_bench_analysis(args);
         if (command == "stats") return headmap::cli::cmd_stats(args);
         if (command == "rollout") return headmap::cli::cmd_rollout(args);
+        if (command == "flow") return headmap::cli::cmd_flow(args);
+        if (command == "report") return headmap::cli::cmd_report(args);
+        if (command == "modularity") return headmap::cli::cmd_modularity(args);
+        if (command == "heads") return headmap::cli::cmd_heads(args);
         print_error(
             "unknown command '" + command +
             "' (expected tokenize, export, bench, make-random, heatmap, grid, regions, compare, "
-            "stability, evolution, bench-render, stats or rollout; see headmap --help)");
+            "stability, evolution, bench-render, bench-analysis, stats, rollout, flow, report, "
+            "modularity or heads; see "
+            "headmap --help)");
         return 2;
     } catch (const std::bad_alloc&) {
         print_error("out of memory");

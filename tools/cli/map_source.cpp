@@ -12,6 +12,7 @@
 #include "engine/error.h"
 #include "engine/model_files.h"
 #include "engine/safetensors.h"
+#include "engine/words.h"
 #include "tools/cli/model_input.h"
 
 namespace headmap::cli {
@@ -194,6 +195,20 @@ Maps maps_from_file(const Args& args, const fs::path& path, const std::string& l
     return maps;
 }
 
+// --words: the maps, tokens and split become per word. A pair's second text always starts a word.
+void merge_into_words(Maps& maps, words::TokenFamily family) {
+    const words::WordGroups groups = words::group_words(maps.tokens, family, maps.split);
+    maps.values = words::merge_words(maps.values, int(maps.layers.size()) * maps.n_head, maps.seq,
+                                     groups.word_of_token, groups.count());
+    if (maps.split >= maps.seq)  // an empty second text
+        maps.split = groups.count();
+    else if (maps.split > 0)
+        maps.split = groups.word_of_token[size_t(maps.split)];
+    maps.seq = groups.count();
+    maps.tokens = groups.labels;
+    maps.word_of_token = groups.word_of_token;
+}
+
 }  // namespace
 
 Maps load_maps(const Args& args, const std::string& layer_selection, bool truncate,
@@ -201,12 +216,19 @@ Maps load_maps(const Args& args, const std::string& layer_selection, bool trunca
                const std::optional<std::string>& text_override,
                const std::optional<std::string>& from_override) {
     const std::optional<std::string> from = from_override ? from_override : args.get("from");
+    const bool by_words = args.flag("words");
     if (from) {
         if (args.get("model") || args.get("text") || args.get("pair"))
             throw Error(
                 "--from reads saved maps; it cannot be combined with --model, --text or "
                 "--pair");
-        return maps_from_file(args, *from, layer_selection);
+        if (by_words && !args.get("tokens"))
+            throw Error(
+                "--words with --from needs --tokens (the token strings say where words "
+                "begin)");
+        Maps maps = maps_from_file(args, *from, layer_selection);
+        if (by_words) merge_into_words(maps, words::infer_family(maps.tokens));
+        return maps;
     }
     if (args.get("tokens") || args.get("tensor") || args.get("split"))
         throw Error("--tokens, --tensor and --split go with --from (saved maps)");
@@ -231,14 +253,7 @@ Maps load_maps(const Args& args, const std::string& layer_selection, bool trunca
     maps.causal = arch_for(input.config.model_type).causal;
     maps.layers = parse_selection("layer", layer_selection, maps.n_layer);
     for (int32_t id : encoding.ids) maps.tokens.push_back(input.tokenizer.token_string(id));
-    if (args.get("pair")) {
-        maps.split = 0;
-        while (maps.split < maps.seq && encoding.type_ids[size_t(maps.split)] == 0) ++maps.split;
-        if (input.config.model_type != "bert") {  // no type ids: the first text's tokens + frame
-            const Encoding first = input.tokenizer.encode(model_args.required("text"));
-            maps.split = int(first.ids.size());
-        }
-    }
+    if (args.get("pair")) maps.split = input.splits.front();
 
     EngineOptions options;
     options.max_seq = maps.seq;
@@ -254,6 +269,7 @@ Maps load_maps(const Args& args, const std::string& layer_selection, bool trunca
     engine.run(request, [&](const AttentionSlot& slot) {
         maps.values.insert(maps.values.end(), slot.maps.begin(), slot.maps.end());
     });
+    if (by_words) merge_into_words(maps, words::family_of_model_type(input.config.model_type));
     return maps;
 }
 

@@ -2,6 +2,7 @@
 // computed by a model (--model/--text/--pair as export takes them; with no --model, the embedded
 // default weights/gpt2-tiny-headmap) or read from saved maps (--from FILE.npy|.safetensors, with
 // --tokens for the labels and --split N for a sentence pair whose first segment has N tokens).
+// --words merges the sub-word tokens into words (engine/words.h has the rule).
 #pragma once
 
 #include <filesystem>
@@ -17,6 +18,9 @@ namespace headmap::cli {
 
 inline const std::set<std::string> kMapSourceOptions = {"model", "tokenizer", "text",   "pair",
                                                         "from",  "tokens",    "tensor", "split"};
+// The flags load_maps() reads: every command that calls it takes these (with(kMapSourceFlags,
+// {...}) adds its own), so none can forget one.
+inline const std::set<std::string> kMapSourceFlags = {"truncate", "words"};
 
 struct Maps {
     std::vector<float> values;  // (layers.size(), n_head, seq, seq)
@@ -26,6 +30,9 @@ struct Maps {
     int split = -1;                   // sentence pairs: tokens of the first segment; else -1
     bool causal = false;              // decoder maps: the upper triangle is masked
     std::string name;                 // the model or file, for titles
+    // With --words: the maps, tokens and split are per word, and this is the word of each
+    // original token (S_tokens); empty otherwise.
+    std::vector<int> word_of_token;
 
     // (seq, seq) map of held layer `layer` (a model layer index) and head `head`.
     std::span<const float> map(int layer, int head) const;
@@ -38,7 +45,8 @@ std::filesystem::path default_model_dir();
 
 // Loads maps for the layers `layer_selection` picks ("-1", "all", "0,3-5"; negative counts from
 // the end). With `model_override`/`text_override`, those replace --model/--text (compare and
-// evolution load several sources).
+// evolution load several sources). With the --words flag the maps are merged into words: the
+// family from config.json's model_type, or for saved maps from the --tokens strings (required).
 Maps load_maps(const Args& args, const std::string& layer_selection, bool truncate,
                const std::optional<std::string>& model_override = std::nullopt,
                const std::optional<std::string>& text_override = std::nullopt,

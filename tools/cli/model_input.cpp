@@ -29,6 +29,28 @@ std::vector<TextLine> read_texts_file(const std::filesystem::path& path) {
     return texts;
 }
 
+namespace {
+
+// A pair's tokens before the second text, out of the `total` ids encode_pair gave: the first
+// text's tokens after the same longest_first truncation (the longer text loses its last token,
+// the first on ties), plus the special tokens in front of the second text.
+int first_segment_tokens(const Tokenizer& tokenizer, const std::string& first,
+                         const std::string& second, size_t total) {
+    const size_t frame = tokenizer.encode("").ids.size();  // specials around one text
+    const size_t pair_frame = tokenizer.encode_pair("", "").ids.size();
+    size_t a = tokenizer.encode(first).ids.size() - frame;
+    size_t b = tokenizer.encode(second).ids.size() - frame;
+    while (a + b > 0 && a + b + pair_frame > total) {
+        if (b > a)
+            --b;
+        else
+            --a;
+    }
+    return int(a + frame);
+}
+
+}  // namespace
+
 ModelInput read_model_input(const Args& args, bool truncate) {
     const std::filesystem::path model_dir = resolve_model_dir(args.required("model"));
     ModelConfig config = load_model_config(model_dir / "config.json");
@@ -47,7 +69,7 @@ ModelInput read_model_input(const Args& args, bool truncate) {
     }
 
     const size_t max_tokens = size_t(config.max_tokens());
-    ModelInput input{model_dir, std::move(config), std::move(tokenizer), {}, {}, 0};
+    ModelInput input{model_dir, std::move(config), std::move(tokenizer), {}, {}, {}, 0};
     for (const auto& [line, first, second] : texts) {
         const size_t limit = truncate ? max_tokens : 0;
         Encoding encoding = second ? input.tokenizer.encode_pair(first, *second, limit)
@@ -67,6 +89,9 @@ ModelInput read_model_input(const Args& args, bool truncate) {
                             std::to_string(input.config.vocab_size) +
                             " (tokenizer and model do not match)");
         input.longest = std::max(input.longest, encoding.ids.size());
+        input.splits.push_back(
+            second ? first_segment_tokens(input.tokenizer, first, *second, encoding.ids.size())
+                   : -1);
         input.inputs.push_back(std::move(encoding));
         input.lines.push_back(line);
     }

@@ -22,7 +22,10 @@ struct ModelInput {
     // a tab splits a line into a sentence pair. Special tokens ([CLS], <s>, ...) included.
     std::vector<Encoding> inputs;
     std::vector<int> lines;  // the --texts line of each input (0 for --text)
-    size_t longest = 0;      // tokens in the longest input
+    // Per input, for a sentence pair: how many tokens come before the second text (the first
+    // text with its frame: "[CLS] A [SEP]", "<s> A </s>", "A"); -1 for a single text.
+    std::vector<int> splits;
+    size_t longest = 0;  // tokens in the longest input
 };
 
 // Resolves --model, reads config.json, loads the tokenizer (--tokenizer, else the model

@@ -20,8 +20,13 @@ viz::Font load_font(const Args& args) {
 }
 
 void write_view(const Args& args, const viz::Scene& scene, const viz::Font& font) {
+    write_view(args, scene, font, args.required("out"));
+}
+
+void write_view(const Args& args, const viz::Scene& scene, const viz::Font& font,
+                const std::filesystem::path& out) {
     const float scale = args.get_float("scale", 0.1f, 16.0f).value_or(1.0f);
-    viz::write_scene(scene, font, args.required("out"), scale);
+    viz::write_scene(scene, font, out, scale);
 }
 
 std::string colormap_option(const Args& args) {

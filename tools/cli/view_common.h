@@ -1,6 +1,7 @@
 // What the view commands share: the drawing options every view takes, and writing the scene.
 #pragma once
 
+#include <filesystem>
 #include <set>
 #include <string>
 #include <vector>
@@ -23,6 +24,9 @@ std::set<std::string> with(std::set<std::string> base, std::initializer_list<std
 void check_image_output(const Args& args);
 viz::Font load_font(const Args& args);
 void write_view(const Args& args, const viz::Scene& scene, const viz::Font& font);
+// The same to another path than --out (a command whose image is optional, e.g. heads --scatter).
+void write_view(const Args& args, const viz::Scene& scene, const viz::Font& font,
+                const std::filesystem::path& out);
 
 std::string colormap_option(const Args& args);
 float gamma_option(const Args& args);
