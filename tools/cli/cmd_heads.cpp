@@ -71,11 +71,7 @@ HeadsRequest parse_request(const Args& args) {
 }
 
 std::string head_name(const HeadTable& t, size_t row) {
-    std::string name = "L";  // built piecewise: GCC 12 warns falsely on "L" + string
-    name += std::to_string(t.layers[row / t.heads.size()]);
-    name += 'H';
-    name += std::to_string(t.heads[row % t.heads.size()]);
-    return name;
+    return head_label(t.layers[row / t.heads.size()], t.heads[row % t.heads.size()]);
 }
 int layer_of(const HeadTable& t, size_t row) {
     return t.layers[row / t.heads.size()];

@@ -11,6 +11,7 @@
 
 #include "engine/analysis.h"
 #include "engine/error.h"
+#include "engine/heads.h"
 #include "engine/output_file.h"
 #include "tools/cli/commands.h"
 #include "tools/cli/modularity_view.h"
@@ -56,31 +57,19 @@ std::string md_text(const std::string& text) {
     return out;
 }
 
-std::string head_name(int layer, int head) {
-    std::string name = "L";
-    name += std::to_string(layer);
-    name += "H";
-    name += std::to_string(head);
-    return name;
-}
-
 // The heads to draw: the `top` lowest normalised entropies (most focused), then the strongest
 // first-token, previous-token and self head. A head picked twice is drawn once, with both reasons.
 std::vector<TopHead> pick_heads(const Maps& maps, const std::vector<analysis::HeadStats>& stats,
                                 int top) {
-    std::vector<size_t> order(stats.size());
-    std::iota(order.begin(), order.end(), size_t(0));
+    // Heads ordered by one metric (ties by index), through the ranking `heads --rank` uses.
     const auto by = [&](const std::string& metric, bool ascending) {
-        std::vector<size_t> sorted = order;
-        std::stable_sort(sorted.begin(), sorted.end(), [&](size_t a, size_t b) {
-            const double va = analysis::metric(stats[a], metric);
-            const double vb = analysis::metric(stats[b], metric);
-            return ascending ? va < vb : va > vb;
-        });
-        return sorted;
+        std::vector<double> values;
+        for (const analysis::HeadStats& st : stats) values.push_back(analysis::metric(st, metric));
+        return analysis::rank_by(values, ascending);
     };
     std::vector<TopHead> picked;
-    const auto add = [&](size_t index, const std::string& why, const std::string& metric) {
+    const auto add = [&](int ranked, const std::string& why, const std::string& metric) {
+        const size_t index = size_t(ranked);
         const int l = maps.layers[index / size_t(maps.n_head)];
         const int h = int(index % size_t(maps.n_head));
         const double value = analysis::metric(stats[index], metric);
@@ -91,7 +80,7 @@ std::vector<TopHead> pick_heads(const Maps& maps, const std::vector<analysis::He
             }
         picked.push_back({l, h, why + " (" + metric + " " + fixed(value) + ")"});
     };
-    const std::vector<size_t> focused = by("normalized_entropy", true);
+    const std::vector<int> focused = by("normalized_entropy", true);
     for (size_t i = 0; i < focused.size() && int(i) < top; ++i)
         add(focused[i], "focused", "normalized_entropy");
     if (maps.seq >= 2 && !stats.empty())
@@ -228,15 +217,15 @@ int cmd_report(const std::vector<std::string>& argv) {
     const std::vector<TopHead> picked = pick_heads(maps, stats, top);
     md += "| head | why |\n|---|---|\n";
     for (const TopHead& t : picked)
-        md += "| " + head_name(t.layer, t.head) + " | " + t.why + " |\n";
+        md += "| " + head_label(t.layer, t.head) + " | " + t.why + " |\n";
     md += "\n";
     for (const TopHead& t : picked) {
         const std::span<const float> map = maps.map(t.layer, t.head);
         heat.title = map_title(maps, t.layer, std::to_string(t.head));
-        const std::string name = image("head_" + head_name(t.layer, t.head),
+        const std::string name = image("head_" + head_label(t.layer, t.head),
                                        viz::heatmap(font, viz::MapView{map, maps.seq, maps.seq},
                                                     maps.tokens, maps.tokens, heat));
-        md += "![" + head_name(t.layer, t.head) + "](" + name + ")\n\n";
+        md += "![" + head_label(t.layer, t.head) + "](" + name + ")\n\n";
     }
 
     const std::vector<float> rolled =
@@ -277,7 +266,7 @@ int cmd_report(const std::vector<std::string>& argv) {
         const analysis::HeadStats& s = stats[index];
         md +=
             "| " +
-            head_name(maps.layers[index / size_t(maps.n_head)], int(index % size_t(maps.n_head))) +
+            head_label(maps.layers[index / size_t(maps.n_head)], int(index % size_t(maps.n_head))) +
             " |";
         for (const std::string& n : names) ((md += ' ') += fixed(analysis::metric(s, n))) += " |";
         const size_t hub = size_t(std::max_element(s.column_sums.begin(), s.column_sums.end()) -

@@ -51,6 +51,14 @@ std::vector<viz::CellRegion> parse_regions(const std::vector<std::string>& texts
     return regions;
 }
 
+std::string head_label(int layer, int head) {
+    std::string name = "L";  // built piecewise: GCC 12 warns falsely on "L" + string
+    name += std::to_string(layer);
+    name += 'H';
+    name += std::to_string(head);
+    return name;
+}
+
 std::string map_title(const Maps& maps, int layer, const std::string& head_spec) {
     std::string head = head_spec == "mean"  ? "mean of " + std::to_string(maps.n_head) + " heads"
                        : head_spec == "max" ? "max of " + std::to_string(maps.n_head) + " heads"

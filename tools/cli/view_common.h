@@ -34,6 +34,9 @@ float gamma_option(const Args& args);
 // "r0,c0,r1,c1" cell rectangles (inclusive), each within seq x seq.
 std::vector<viz::CellRegion> parse_regions(const std::vector<std::string>& texts, int seq);
 
+// "L3H7": a head's short name in tables, point labels and file names.
+std::string head_label(int layer, int head);
+
 // "Layer 3, mean of 12 heads" and the like.
 std::string map_title(const Maps& maps, int layer, const std::string& head_spec);
 
