@@ -164,6 +164,8 @@ TEST_CASE("views, rollout and stats accept --words; the labels are words") {
         "regions " + src() + " --words",
         "compare " + src() + " --words --head 0 --head2 1 --out " +
             quote((tmp / "cmp.png").string()),
+        "compare " + src() + " --words --head 0 --head2 1 --out " +
+            quote((tmp / "cmp.svg").string()),
     });
     for (const CommandResult& c : r) {
         INFO("stderr: ", c.err);
@@ -179,6 +181,13 @@ TEST_CASE("views, rollout and stats accept --words; the labels are words") {
     CHECK(read_file(tmp / "words.png").rfind("\x89PNG\r\n\x1a\n", 0) == 0);
     CHECK(read_file(tmp / "grid.png").rfind("\x89PNG\r\n\x1a\n", 0) == 0);
     CHECK(read_file(tmp / "cmp.png").rfind("\x89PNG\r\n\x1a\n", 0) == 0);
+    // Axis titles follow the unit, in every view.
+    const std::string compare_svg = read_file(tmp / "cmp.svg");
+    for (const std::string* svg : {&word_svg, &compare_svg}) {
+        CHECK(contains(*svg, "Attended words (keys)"));
+        CHECK(!contains(*svg, "Attended tokens"));
+    }
+    CHECK(contains(token_svg, "Attended tokens (keys)"));
 
     const json stats = json::parse(r[3].out);
     CHECK(stats["seq"] == 5);

@@ -48,8 +48,8 @@ Scene compare(const Font& font, const MapView& first, const MapView& second,
     lens.title = options.title.empty()
                      ? "Comparison: " + options.first_name + " vs " + options.second_name
                      : options.title;
-    lens.x_label = "Attended tokens (keys)";
-    lens.y_label = "Attending tokens (queries)";
+    lens.x_label = options.x_label;
+    lens.y_label = options.y_label;
     // One norm over both maps, so a circle and its background are directly comparable.
     lens.scale =
         make_scale(options.colormap, std::min(lo1, lo2), std::max(hi1, hi2), options.gamma);
@@ -112,8 +112,8 @@ Scene difference(const Font& font, const MapView& first, const MapView& second,
     lens.col_tokens = col_tokens;
     lens.title =
         options.title.empty() ? options.second_name + " - " + options.first_name : options.title;
-    lens.x_label = "Attended tokens (keys)";
-    lens.y_label = "Attending tokens (queries)";
+    lens.x_label = options.x_label;
+    lens.y_label = options.y_label;
     // A diverging map centred on 0 with a linear, symmetric norm: a power norm would move the
     // zero off the neutral colour. RdBu_r puts increases in red unless RdBu itself was asked for.
     const bool diverging = options.colormap == "RdBu" || options.colormap == "RdBu_r";

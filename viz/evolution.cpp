@@ -46,8 +46,8 @@ Scene evolution(const Font& font, std::span<const MapView> steps,
     lens.col_tokens = col_tokens;
     lens.title =
         options.title.empty() ? "Attention over " + std::to_string(T) + " steps" : options.title;
-    lens.x_label = "Attended tokens (keys)";
-    lens.y_label = "Attending tokens (queries)";
+    lens.x_label = options.x_label;
+    lens.y_label = options.y_label;
     const auto [mlo, mhi] = value_range(lens.map, false);
     lens.scale = make_scale(options.colormap, mlo, mhi, options.gamma);
 

@@ -48,8 +48,8 @@ Scene stability(const Font& font, std::span<const MapView> runs,
     lens.col_tokens = col_tokens;
     lens.title = options.title.empty() ? "Stability over " + std::to_string(runs.size()) + " runs"
                                        : options.title;
-    lens.x_label = "Attended tokens (keys)";
-    lens.y_label = "Attending tokens (queries)";
+    lens.x_label = options.x_label;
+    lens.y_label = options.y_label;
     // One norm over [min(mean - err), max(mean + err)], so the circles' colours stay on the bar.
     lens.scale = make_scale(options.colormap, lo, hi, options.gamma);
 

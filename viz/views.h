@@ -81,6 +81,8 @@ struct CompareOptions {
     float scale = 1.0f;
     bool signed_colors = false;
     std::string title, first_name = "A", second_name = "B";
+    std::string x_label = "Attended tokens (keys)";
+    std::string y_label = "Attending tokens (queries)";
 };
 Scene compare(const Font& font, const MapView& first, const MapView& second,
               std::span<const std::string> row_tokens, std::span<const std::string> col_tokens,
@@ -100,6 +102,8 @@ struct StabilityOptions {
     float contrast = 2.0f;
     bool from_white = false;
     std::string title;
+    std::string x_label = "Attended tokens (keys)";
+    std::string y_label = "Attending tokens (queries)";
 };
 Scene stability(const Font& font, std::span<const MapView> runs,
                 std::span<const std::string> row_tokens, std::span<const std::string> col_tokens,
@@ -112,6 +116,8 @@ struct EvolutionOptions {
     float gamma = 1.5f;
     bool per_cell = false;
     std::string title;
+    std::string x_label = "Attended tokens (keys)";
+    std::string y_label = "Attending tokens (queries)";
 };
 Scene evolution(const Font& font, std::span<const MapView> steps,
                 std::span<const std::string> row_tokens, std::span<const std::string> col_tokens,

@@ -61,6 +61,7 @@ int cmd_compare(const std::vector<std::string>& argv) {
     o.first_name = a.label;
     o.second_name = b.label;
     o.title = args.get("title").value_or(a.label + " vs " + b.label);
+    set_axis_labels(args, a.maps, o.x_label, o.y_label);
     const viz::MapView first{a.values, a.maps.seq, a.maps.seq};
     const viz::MapView second{b.values, b.maps.seq, b.maps.seq};
     const viz::Scene scene =
@@ -122,6 +123,7 @@ int cmd_stability(const std::vector<std::string>& argv) {
     o.from_white = args.flag("from-white");
     o.title = args.get("title").value_or("Stability over " + std::to_string(runs.size()) +
                                          " runs (" + (o.use_std ? "std" : "standard error") + ")");
+    set_axis_labels(args, runs.front().maps, o.x_label, o.y_label);
     const auto& tokens = runs.front().maps.tokens;
     write_view(args, viz::stability(font, views, tokens, tokens, o), font);
     return 0;
@@ -142,6 +144,7 @@ int cmd_evolution(const std::vector<std::string>& argv) {
     o.per_cell = args.flag("per-cell");
     o.title = args.get("title").value_or("Evolution over " + std::to_string(steps.size()) +
                                          " checkpoints");
+    set_axis_labels(args, steps.front().maps, o.x_label, o.y_label);
     const auto& tokens = steps.front().maps.tokens;
     write_view(args, viz::evolution(font, views, tokens, tokens, o), font);
     return 0;

@@ -29,12 +29,7 @@ viz::HeatmapOptions heatmap_options(const Args& args, const Maps& maps, int laye
     o.vmin = args.get_float("vmin", -1e9f, 1e9f);
     o.vmax = args.get_float("vmax", -1e9f, 1e9f);
     o.title = args.get("title").value_or(map_title(maps, layer, head));
-    if (!maps.word_of_token.empty()) {  // --words
-        o.x_label = "Attended words (keys)";
-        o.y_label = "Attending words (queries)";
-    }
-    if (auto x = args.get("x-label")) o.x_label = *x;
-    if (auto y = args.get("y-label")) o.y_label = *y;
+    set_axis_labels(args, maps, o.x_label, o.y_label);
     o.top = args.get_int("top", 0, 0, 1 << 20);
     o.regions = parse_regions(args.get_all("region"), maps.seq);
     o.causal_mask = maps.causal;

@@ -59,6 +59,15 @@ std::string head_label(int layer, int head) {
     return name;
 }
 
+void set_axis_labels(const Args& args, const Maps& maps, std::string& x_label,
+                     std::string& y_label) {
+    const bool words = !maps.word_of_token.empty();  // --words
+    x_label = words ? "Attended words (keys)" : "Attended tokens (keys)";
+    y_label = words ? "Attending words (queries)" : "Attending tokens (queries)";
+    if (auto x = args.get("x-label")) x_label = *x;
+    if (auto y = args.get("y-label")) y_label = *y;
+}
+
 std::string map_title(const Maps& maps, int layer, const std::string& head_spec) {
     std::string head = head_spec == "mean"  ? "mean of " + std::to_string(maps.n_head) + " heads"
                        : head_spec == "max" ? "max of " + std::to_string(maps.n_head) + " heads"

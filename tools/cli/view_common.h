@@ -36,6 +36,10 @@ std::vector<viz::CellRegion> parse_regions(const std::vector<std::string>& texts
 
 // "L3H7": a head's short name in tables, point labels and file names.
 std::string head_label(int layer, int head);
+// Axis titles of a map view: "words" under --words, else "tokens"; --x-label/--y-label win
+// where the command takes them.
+void set_axis_labels(const Args& args, const Maps& maps, std::string& x_label,
+                     std::string& y_label);
 
 // "Layer 3, mean of 12 heads" and the like.
 std::string map_title(const Maps& maps, int layer, const std::string& head_spec);
