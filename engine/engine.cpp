@@ -9,9 +9,12 @@
 #include "engine/error.h"
 #include "engine/safetensors.h"
 #include "kernels/cpu/ops.h"
+#include "kernels/cpu/packed_linear.h"
 
 namespace headmap {
 namespace {
+
+constexpr int kPackedPerLayer = 4;  // qkv, attn_out, mlp_in, mlp_out
 
 // Calls ring.finish() on every exit from forward(), so a consumer never waits forever.
 struct FinishRingOnExit {
@@ -78,6 +81,27 @@ void Engine::allocate(const EngineOptions& options) {
     context_ = carve(S * C);
     mlp_ = carve(S * F);
     scratch_ = carve(scratch);
+    pack_weights(options.packed_weights_max_bytes);
+}
+
+void Engine::pack_weights(int64_t max_bytes) {
+    const int64_t C = config_.d_model, F = config_.d_ff, L = config_.n_layer;
+    const auto padded = [](int64_t n) {
+        return (n + cpu::kPanelWidth - 1) / cpu::kPanelWidth * cpu::kPanelWidth;
+    };
+    const int64_t floats = L * (C * padded(3 * C) + C * padded(C) + C * padded(F) + F * padded(C));
+    if (floats * int64_t(sizeof(float)) > max_bytes) return;
+    packed_.resize(size_t(L) * kPackedPerLayer);
+    const WeightLayout layout = arch_->weight_layout;
+    // Layers are independent: pack them on the pool's threads.
+    pool_->run(int(L), [&](int l, int) {
+        const LayerWeights& w = weights_.layers[size_t(l)];
+        cpu::PackedWeight* out = &packed_[size_t(l) * kPackedPerLayer];
+        out[0] = cpu::PackedWeight(w.qkv_weight, int(C), int(3 * C), layout);
+        out[1] = cpu::PackedWeight(w.attn_out_weight, int(C), int(C), layout);
+        out[2] = cpu::PackedWeight(w.mlp_in_weight, int(C), int(F), layout);
+        out[3] = cpu::PackedWeight(w.mlp_out_weight, int(F), int(C), layout);
+    });
 }
 
 void Engine::validate(const ForwardRequest& request) const {
@@ -131,10 +155,15 @@ ForwardResult Engine::forward(const ForwardRequest& request) {
     const auto tap = [&](const char* name, int layer, std::span<const float> data) {
         if (request.tap) request.tap(request.tap_user, name, layer, data);
     };
-    const auto linear = [&](std::span<float> out, std::span<const float> in,
+    const bool packed = fast && !packed_.empty() && S <= cpu::kPackedMaxRows;
+    // which: 0 qkv, 1 attn_out, 2 mlp_in, 3 mlp_out (the order of packed_ within a layer)
+    const auto linear = [&](int layer, int which, std::span<float> out, std::span<const float> in,
                             std::span<const float> w, std::span<const float> b, int K, int N,
                             Epilogue epilogue) {
-        if (fast)
+        if (packed)
+            cpu::linear_packed(pool, out, in, packed_[size_t(layer) * kPackedPerLayer + which], b,
+                               S, epilogue);
+        else if (fast)
             cpu::linear(pool, out, in, w, b, S, K, N, layout, epilogue);
         else
             reference::linear(out, in, w, b, S, K, N, layout, epilogue);
@@ -170,7 +199,8 @@ ForwardResult Engine::forward(const ForwardRequest& request) {
             layernorm(normed, x, w.attn_norm_weight, w.attn_norm_bias);
             tap("attn_norm", l, normed);
         }
-        linear(qkv, post_norm ? x : normed, w.qkv_weight, w.qkv_bias, C, 3 * C, Epilogue::Store);
+        linear(l, 0, qkv, post_norm ? x : normed, w.qkv_weight, w.qkv_bias, C, 3 * C,
+               Epilogue::Store);
         tap("qkv", l, qkv);
         const bool emit = request.emit_layers.empty() || request.emit_layers[size_t(l)];
         const std::span<float> maps = emit ? ring_->acquire(size_t(H) * S * S) : std::span<float>{};
@@ -188,16 +218,17 @@ ForwardResult Engine::forward(const ForwardRequest& request) {
             ring_->publish(l, S, H);
             ++result.maps_published;
         }
-        linear(x, context, w.attn_out_weight, w.attn_out_bias, C, C, Epilogue::Accumulate);
+        linear(l, 1, x, context, w.attn_out_weight, w.attn_out_bias, C, C, Epilogue::Accumulate);
         tap("attn_residual", l, x);
         layernorm(normed, x, post_norm ? w.attn_norm_weight : w.mlp_norm_weight,
                   post_norm ? w.attn_norm_bias : w.mlp_norm_bias);
         tap(post_norm ? "attn_norm" : "mlp_norm", l, normed);
-        linear(mlp, normed, w.mlp_in_weight, w.mlp_in_bias, C, F,
+        linear(l, 2, mlp, normed, w.mlp_in_weight, w.mlp_in_bias, C, F,
                gelu_epilogue(config_.activation));
         tap("mlp_act", l, mlp);
         const std::span<float> mlp_residual = post_norm ? normed : x;
-        linear(mlp_residual, mlp, w.mlp_out_weight, w.mlp_out_bias, F, C, Epilogue::Accumulate);
+        linear(l, 3, mlp_residual, mlp, w.mlp_out_weight, w.mlp_out_bias, F, C,
+               Epilogue::Accumulate);
         tap("mlp_residual", l, mlp_residual);
         if (post_norm) {
             layernorm(x, normed, w.mlp_norm_weight, w.mlp_norm_bias);

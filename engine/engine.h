@@ -18,13 +18,18 @@ namespace headmap {
 
 namespace cpu {
 class ThreadPool;
-}
+class PackedWeight;
+}  // namespace cpu
 class WeightStore;
 
 struct EngineOptions {
     int threads = 0;     // 0: all hardware threads
     int ring_slots = 2;  // K
     int max_seq = 0;     // 0: the model's longest sequence (ModelConfig::max_tokens)
+    // Inputs of up to cpu::kPackedMaxRows tokens run their projections from a second copy of
+    // the weights, repacked at load (kernels/cpu/packed_linear.h). The copy is made only when it
+    // fits in this many bytes (MiniLM: 41 MiB, GPT-2 small: 324 MiB); 0 never makes it.
+    int64_t packed_weights_max_bytes = int64_t(1) << 30;
 };
 
 enum class Backend { Fast, Reference };
@@ -65,6 +70,8 @@ class Engine {
     const ArchSpec& arch() const { return *arch_; }
     const ModelWeights& weights() const { return weights_; }
     int max_seq() const { return max_seq_; }
+    // Whether short inputs run from repacked weights (EngineOptions::packed_weights_max_bytes).
+    bool packs_weights() const { return !packed_.empty(); }
     int threads() const;
     AttentionRing& ring() { return *ring_; }
 
@@ -80,6 +87,7 @@ class Engine {
   private:
     Engine();
     void allocate(const EngineOptions& options);
+    void pack_weights(int64_t max_bytes);
     void validate(const ForwardRequest& request) const;
 
     ModelConfig config_;
@@ -87,6 +95,8 @@ class Engine {
     std::unique_ptr<WeightStore> store_;  // loaded checkpoints
     std::vector<float> random_storage_;   // random weights
     ModelWeights weights_;
+    // Per layer: qkv, attn_out, mlp_in, mlp_out repacked for short inputs; empty when not made.
+    std::vector<cpu::PackedWeight> packed_;
     int max_seq_ = 0;
     std::unique_ptr<cpu::ThreadPool> pool_;
     std::unique_ptr<AttentionRing> ring_;

@@ -19,73 +19,15 @@
 #include "engine/engine.h"
 #include "engine/error.h"
 #include "engine_test_support.h"
+#include "kernel_test_support.h"
 #include "kernels/cpu/ops.h"
 #include "kernels/cpu/thread_pool.h"
 
 using namespace headmap;
 using engine_test::tiny_config;
+using namespace kernel_test;
 
 namespace {
-
-constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
-// Written around every output buffer to catch writes outside [0, n).
-constexpr float kGuard = -12345.5f;
-constexpr size_t kGuardFloats = 64;
-
-std::vector<float> random_normal(size_t n, float mean, float stddev, uint32_t seed) {
-    std::mt19937 rng(seed);
-    std::normal_distribution<float> dist(mean, stddev);
-    std::vector<float> v(n);
-    for (float& x : v) x = dist(rng);
-    return v;
-}
-
-// A float buffer of n values with kGuardFloats guard values on both sides.
-struct Guarded {
-    std::vector<float> storage;
-    size_t n;
-    explicit Guarded(size_t n_, float fill = kNaN) : storage(n_ + 2 * kGuardFloats, kGuard), n(n_) {
-        std::fill_n(storage.begin() + kGuardFloats, n, fill);
-    }
-    std::span<float> span() { return {storage.data() + kGuardFloats, n}; }
-    float* data() { return storage.data() + kGuardFloats; }
-    bool guards_intact() const {
-        for (size_t i = 0; i < kGuardFloats; ++i)
-            if (storage[i] != kGuard || storage[kGuardFloats + n + i] != kGuard) return false;
-        return true;
-    }
-};
-
-struct Diff {
-    double max_abs = 0;    // largest |a - b| (inf when either side is NaN)
-    double magnitude = 0;  // largest |b|
-    size_t where = 0;
-};
-
-Diff compare(std::span<const float> a, std::span<const float> b) {
-    REQUIRE(a.size() == b.size());
-    Diff d;
-    for (size_t i = 0; i < a.size(); ++i) {
-        double e = std::isnan(a[i]) || std::isnan(b[i]) ? INFINITY : std::fabs(double(a[i]) - b[i]);
-        if (e > d.max_abs) d.max_abs = e, d.where = i;
-        d.magnitude = std::max(d.magnitude, std::fabs(double(b[i])));
-    }
-    return d;
-}
-
-const char* name(Epilogue e) {
-    switch (e) {
-        case Epilogue::Store:
-            return "Store";
-        case Epilogue::Accumulate:
-            return "Accumulate";
-        case Epilogue::GeluTanh:
-            return "GeluTanh";
-        case Epilogue::GeluErf:
-            return "GeluErf";
-    }
-    return "?";
-}
 
 std::vector<int32_t> random_ids(int n, int vocab, uint32_t seed) {
     std::mt19937 rng(seed);
@@ -129,51 +71,8 @@ Captured capture(Engine& engine, std::span<const int32_t> ids, Backend backend,
 
 TEST_CASE("linear: fast matches reference for every epilogue, layout, odd shape, bias and pool") {
     const int shapes_S[] = {1, 7, 65}, shapes_K[] = {5, 24, 64}, shapes_N[] = {3, 17, 72, 100};
-    const Epilogue epilogues[] = {Epilogue::Store, Epilogue::Accumulate, Epilogue::GeluTanh,
-                                  Epilogue::GeluErf};
-    const WeightLayout layouts[] = {WeightLayout::InOut, WeightLayout::OutIn};
-    std::vector<std::unique_ptr<cpu::ThreadPool>> pools;
-    for (int t : {1, 2, 3}) pools.push_back(std::make_unique<cpu::ThreadPool>(t));
-
-    uint32_t seed = 1;
-    int checked = 0;
-    for (int S : shapes_S)
-        for (int K : shapes_K)
-            for (int N : shapes_N) {
-                const auto in = random_normal(size_t(S) * K, 0.0f, 1.0f, seed++);
-                const auto weight = random_normal(size_t(K) * N, 0.0f, 1.0f, seed++);
-                const auto bias_values = random_normal(size_t(N), 0.5f, 1.0f, seed++);
-                const auto initial = random_normal(size_t(S) * N, 0.0f, 3.0f, seed++);
-                for (Epilogue epilogue : epilogues)
-                    for (WeightLayout layout : layouts)
-                        for (bool with_bias : {true, false}) {
-                            const std::span<const float> bias =
-                                with_bias ? std::span<const float>(bias_values)
-                                          : std::span<const float>{};
-                            // Store/Gelu must overwrite whatever is there (NaN); Accumulate adds.
-                            const bool acc = epilogue == Epilogue::Accumulate;
-                            std::vector<float> expected =
-                                acc ? initial : std::vector<float>(initial.size(), kNaN);
-                            reference::linear(expected, in, weight, bias, S, K, N, layout,
-                                              epilogue);
-                            for (auto& pool : pools) {
-                                Guarded out(size_t(S) * N);
-                                if (acc) std::copy(initial.begin(), initial.end(), out.data());
-                                cpu::linear(*pool, out.span(), in, weight, bias, S, K, N, layout,
-                                            epilogue);
-                                const Diff d = compare(out.span(), expected);
-                                INFO("S=" << S << " K=" << K << " N=" << N
-                                          << " epilogue=" << name(epilogue) << " layout="
-                                          << (layout == WeightLayout::InOut ? "InOut" : "OutIn")
-                                          << " bias=" << with_bias << " threads=" << pool->size()
-                                          << " max_abs=" << d.max_abs << " at " << d.where);
-                                CHECK(d.max_abs <= 1e-4 * std::max(1.0, d.magnitude));
-                                CHECK(out.guards_intact());
-                                ++checked;
-                            }
-                        }
-            }
-    CHECK(checked == 3 * 3 * 4 * 4 * 2 * 2 * 3);
+    CHECK(check_linear_cases(cpu::linear, shapes_S, shapes_K, shapes_N) ==
+          3 * 3 * 4 * 2 * 4 * 2 * 3);
 }
 
 TEST_CASE("linear: GELU epilogues stay accurate over a wide input range") {

@@ -13,6 +13,8 @@ namespace {
 
 constexpr int kColumnAlign = 16;  // keep slices on whole sgemm micro-tiles
 
+}  // namespace
+
 // gelu_tanh(x) = 0.5x(1 + tanh(u)) = x * sigmoid(2u), u = sqrt(2/pi)(x + 0.044715x^3)
 void gelu_tanh_inplace(float* __restrict x, int n) {
     constexpr int kChunk = 64;
@@ -52,8 +54,6 @@ void gelu_erf_inplace(float* __restrict x, int n) {
         }
     }
 }
-
-}  // namespace
 
 void exp_inplace(float* x, int n) {
     fast_math::exp_inplace(x, n);

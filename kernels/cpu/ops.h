@@ -89,6 +89,10 @@ inline int64_t attention_scratch_floats(int threads, int max_seq) {
 void attention(ThreadPool& pool, std::span<float> ctx, std::span<float> maps,
                std::span<float> scratch, std::span<const float> qkv, const AttentionShape& shape);
 
+// In-place GELU over x[0, n), the linear epilogues (also used by linear_packed).
+void gelu_tanh_inplace(float* x, int n);
+void gelu_erf_inplace(float* x, int n);
+
 // In-place softmax over row[0, n); exported for tests.
 void softmax_row(float* row, int n);
 // Vectorisable exp used by softmax and GELU (max relative error ~2e-7 over the float range).
