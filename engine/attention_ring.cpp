@@ -7,11 +7,22 @@
 namespace headmap {
 
 AttentionRing::AttentionRing(int slots, size_t floats_per_slot)
+    : AttentionRing(slots, floats_per_slot, std::span<float>{}) {}
+
+AttentionRing::AttentionRing(int slots, size_t floats_per_slot, std::span<float> storage)
     : slots_(slots), floats_per_slot_(floats_per_slot) {
     if (slots < 1)
         throw Error("attention ring needs at least 1 slot, got " + std::to_string(slots));
-    // Left uninitialised on purpose: pages are faulted in by the first forward that uses them.
-    storage_.reset(new float[size_t(slots) * floats_per_slot]);
+    if (storage.empty()) {
+        // Left uninitialised on purpose: pages are faulted in by the first forward that uses them.
+        owned_.reset(new float[size_t(slots) * floats_per_slot]);
+        storage_ = owned_.get();
+    } else {
+        if (storage.size() < size_t(slots) * floats_per_slot)
+            throw Error("attention ring storage holds " + std::to_string(storage.size()) +
+                        " floats, " + std::to_string(size_t(slots) * floats_per_slot) + " needed");
+        storage_ = storage.data();
+    }
     meta_.reset(new SlotMeta[size_t(slots)]);
 }
 
@@ -23,7 +34,7 @@ std::span<float> AttentionRing::acquire(size_t floats) {
     changed_.wait(lock, [&] { return cancelled_ || published_ - released_ < uint64_t(slots_); });
     if (cancelled_) throw Error("attention stream cancelled by its consumer");
     acquired_ = true;
-    return {storage_.get() + (published_ % slots_) * floats_per_slot_, floats};
+    return {storage_ + (published_ % slots_) * floats_per_slot_, floats};
 }
 
 void AttentionRing::publish(int layer, int seq_len, int n_head) {
@@ -56,7 +67,7 @@ std::optional<AttentionSlot> AttentionRing::next() {
     slot.layer = meta.layer;
     slot.seq_len = meta.seq_len;
     slot.n_head = meta.n_head;
-    slot.maps = {storage_.get() + (sequence % slots_) * floats_per_slot_, floats};
+    slot.maps = {storage_ + (sequence % slots_) * floats_per_slot_, floats};
     slot.sequence = sequence;
     return slot;
 }

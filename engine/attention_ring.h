@@ -31,6 +31,9 @@ struct AttentionSlot {
 class AttentionRing {
   public:
     AttentionRing(int slots, size_t floats_per_slot);
+    // Slots in caller-owned storage of at least slots * floats_per_slot floats (the CUDA backend
+    // passes page-locked memory, so device copies land in the slots directly).
+    AttentionRing(int slots, size_t floats_per_slot, std::span<float> storage);
 
     int slots() const { return slots_; }
     size_t floats_per_slot() const { return floats_per_slot_; }
@@ -53,7 +56,8 @@ class AttentionRing {
   private:
     int slots_;
     size_t floats_per_slot_;
-    std::unique_ptr<float[]> storage_;  // slots_ * floats_per_slot_
+    std::unique_ptr<float[]> owned_;  // slots_ * floats_per_slot_, unless the caller's storage
+    float* storage_ = nullptr;
     struct SlotMeta {
         int layer = 0, seq_len = 0, n_head = 0;
     };

@@ -6,15 +6,15 @@
 #include <string>
 #include <thread>
 
+#include "engine/cuda_forward.h"
 #include "engine/error.h"
+#include "engine/forward_schedule.h"
 #include "engine/safetensors.h"
 #include "kernels/cpu/ops.h"
 #include "kernels/cpu/packed_linear.h"
 
 namespace headmap {
 namespace {
-
-constexpr int kPackedPerLayer = 4;  // qkv, attn_out, mlp_in, mlp_out
 
 // Calls ring.finish() on every exit from forward(), so a consumer never waits forever.
 struct FinishRingOnExit {
@@ -63,11 +63,23 @@ void Engine::allocate(const EngineOptions& options) {
     pool_ = std::make_unique<cpu::ThreadPool>(threads);
     const size_t S = size_t(max_seq_), C = size_t(config_.d_model), F = size_t(config_.d_ff),
                  H = size_t(config_.n_head);
-    ring_ = std::make_unique<AttentionRing>(options.ring_slots, H * S * S);
+    fast_ = options.fast;
+    if (options.device == Device::Cuda) {
+        if (options.ring_slots < 1)
+            throw Error("attention ring needs at least 1 slot, got " +
+                        std::to_string(options.ring_slots));
+        cuda_ = std::make_unique<CudaForward>(config_, *arch_, weights_, max_seq_,
+                                              options.ring_slots, options.fast);
+        ring_ =
+            std::make_unique<AttentionRing>(options.ring_slots, H * S * S, cuda_->ring_storage());
+    } else {
+        ring_ = std::make_unique<AttentionRing>(options.ring_slots, H * S * S);
+    }
 
     const size_t scratch = size_t(cpu::attention_scratch_floats(threads, max_seq_));
     const size_t total = S * C * 3 + S * 3 * C + S * F + scratch;
     arena_.reset(new float[total]);
+    arena_floats_ = total;
     std::span<float> arena(arena_.get(), total);
     size_t offset = 0;
     const auto carve = [&](size_t n) {
@@ -81,7 +93,8 @@ void Engine::allocate(const EngineOptions& options) {
     context_ = carve(S * C);
     mlp_ = carve(S * F);
     scratch_ = carve(scratch);
-    pack_weights(options.packed_weights_max_bytes);
+    // Packed weights serve the CPU fast path, which a CUDA engine does not run.
+    if (options.device == Device::Cpu) pack_weights(options.packed_weights_max_bytes);
 }
 
 void Engine::pack_weights(int64_t max_bytes) {
@@ -91,16 +104,17 @@ void Engine::pack_weights(int64_t max_bytes) {
     };
     const int64_t floats = L * (C * padded(3 * C) + C * padded(C) + C * padded(F) + F * padded(C));
     if (floats * int64_t(sizeof(float)) > max_bytes) return;
-    packed_.resize(size_t(L) * kPackedPerLayer);
+    packed_.resize(size_t(L) * kProjectionsPerLayer);
     const WeightLayout layout = arch_->weight_layout;
     // Layers are independent: pack them on the pool's threads.
     pool_->run(int(L), [&](int l, int) {
         const LayerWeights& w = weights_.layers[size_t(l)];
-        cpu::PackedWeight* out = &packed_[size_t(l) * kPackedPerLayer];
-        out[0] = cpu::PackedWeight(w.qkv_weight, int(C), int(3 * C), layout);
-        out[1] = cpu::PackedWeight(w.attn_out_weight, int(C), int(C), layout);
-        out[2] = cpu::PackedWeight(w.mlp_in_weight, int(C), int(F), layout);
-        out[3] = cpu::PackedWeight(w.mlp_out_weight, int(F), int(C), layout);
+        cpu::PackedWeight* out = &packed_[size_t(l) * kProjectionsPerLayer];
+        out[int(Projection::Qkv)] = cpu::PackedWeight(w.qkv_weight, int(C), int(3 * C), layout);
+        out[int(Projection::AttnOut)] =
+            cpu::PackedWeight(w.attn_out_weight, int(C), int(C), layout);
+        out[int(Projection::MlpIn)] = cpu::PackedWeight(w.mlp_in_weight, int(C), int(F), layout);
+        out[int(Projection::MlpOut)] = cpu::PackedWeight(w.mlp_out_weight, int(F), int(C), layout);
     });
 }
 
@@ -131,120 +145,120 @@ void Engine::validate(const ForwardRequest& request) const {
                     " flags, expected one per layer (" + std::to_string(config_.n_layer) + ")");
 }
 
-ForwardResult Engine::forward(const ForwardRequest& request) {
-    FinishRingOnExit finish_ring{*ring_};
-    validate(request);
-    const int S = int(request.ids.size()), C = config_.d_model, F = config_.d_ff,
-              H = config_.n_head, D = config_.head_dim();
-    const bool fast = request.backend == Backend::Fast;
-    const WeightLayout layout = arch_->weight_layout;
-    cpu::ThreadPool& pool = *pool_;
+namespace {
 
-    int last_layer = config_.n_layer - 1;
-    if (!request.hidden && !request.emit_layers.empty()) {
-        last_layer = -1;
-        for (int l = 0; l < config_.n_layer; ++l)
-            if (request.emit_layers[size_t(l)]) last_layer = l;
+// The CPU backend's ops for run_forward_schedule: the arena's spans at this sequence length, the
+// Fast kernels (packed projections for short inputs, OpenBLAS otherwise) or the Reference loops.
+struct CpuOps {
+    const ForwardRequest& request;
+    const ModelConfig& config;
+    const ModelWeights& weights;
+    std::span<const cpu::PackedWeight> packed;  // empty: use OpenBLAS / reference
+    cpu::ThreadPool& pool;
+    AttentionRing& ring;
+    std::span<float> scratch;
+    std::span<float> buffers[5];  // indexed by Buffer
+    int S;
+    WeightLayout layout;
+    AttentionShape shape;
+    bool fast;
+    int maps_published = 0;
+
+    std::span<float> at(Buffer b) const { return buffers[int(b)]; }
+
+    void embed(Buffer out) {
+        const EmbeddingTables tables{.token = weights.token_embedding,
+                                     .position = weights.position_embedding,
+                                     .token_type = weights.token_type_embedding,
+                                     .position_offset = config.position_offset,
+                                     .position_pad_id = config.position_pad_id};
+        (fast ? cpu::embed : reference::embed)(at(out), tables, request.ids, request.type_ids,
+                                               config.d_model);
     }
-    // Views of the arena at this sequence length.
-    const std::span<float> x = residual_.first(size_t(S) * C);       // (S, C)
-    const std::span<float> normed = normed_.first(size_t(S) * C);    // (S, C)
-    const std::span<float> qkv = qkv_.first(size_t(S) * 3 * C);      // (S, 3C)
-    const std::span<float> context = context_.first(size_t(S) * C);  // (S, C)
-    const std::span<float> mlp = mlp_.first(size_t(S) * F);          // (S, F)
-    const auto tap = [&](const char* name, int layer, std::span<const float> data) {
-        if (request.tap) request.tap(request.tap_user, name, layer, data);
-    };
-    const bool packed = fast && !packed_.empty() && S <= cpu::kPackedMaxRows;
-    // which: 0 qkv, 1 attn_out, 2 mlp_in, 3 mlp_out (the order of packed_ within a layer)
-    const auto linear = [&](int layer, int which, std::span<float> out, std::span<const float> in,
-                            std::span<const float> w, std::span<const float> b, int K, int N,
-                            Epilogue epilogue) {
-        if (packed)
-            cpu::linear_packed(pool, out, in, packed_[size_t(layer) * kPackedPerLayer + which], b,
-                               S, epilogue);
-        else if (fast)
-            cpu::linear(pool, out, in, w, b, S, K, N, layout, epilogue);
-        else
-            reference::linear(out, in, w, b, S, K, N, layout, epilogue);
-    };
-    const auto layernorm = [&](std::span<float> out, std::span<const float> in,
-                               std::span<const float> w, std::span<const float> b) {
+    void layernorm(Buffer out, Buffer in, std::span<const float> w, std::span<const float> b) {
         if (fast)
-            cpu::layernorm(pool, out, in, w, b, S, C, config_.norm_eps);
+            cpu::layernorm(pool, at(out), at(in), w, b, S, config.d_model, config.norm_eps);
         else
-            reference::layernorm(out, in, w, b, S, C, config_.norm_eps);
-    };
-
-    ForwardResult result;
-    const EmbeddingTables tables{.token = weights_.token_embedding,
-                                 .position = weights_.position_embedding,
-                                 .token_type = weights_.token_type_embedding,
-                                 .position_offset = config_.position_offset,
-                                 .position_pad_id = config_.position_pad_id};
-    const bool post_norm = arch_->norm_placement == NormPlacement::PostLN;
-    if (weights_.embed_norm_weight.empty()) {
-        (fast ? cpu::embed : reference::embed)(x, tables, request.ids, request.type_ids, C);
-    } else {  // BERT: the embedding sum is normalised before the first layer
-        (fast ? cpu::embed : reference::embed)(normed, tables, request.ids, request.type_ids, C);
-        layernorm(x, normed, weights_.embed_norm_weight, weights_.embed_norm_bias);
+            reference::layernorm(at(out), at(in), w, b, S, config.d_model, config.norm_eps);
     }
-    tap("embeddings", -1, x);
-    const AttentionShape shape{S, H, D, arch_->causal};
-    // x (S, C) holds each layer's input and output. PreLN: x += attn(norm(x)); x += mlp(norm(x)).
-    // PostLN: normed = norm(x + attn(x)); x = norm(normed + mlp(normed)).
-    for (int l = 0; l <= last_layer; ++l) {
-        const LayerWeights& w = weights_.layers[size_t(l)];
-        if (!post_norm) {
-            layernorm(normed, x, w.attn_norm_weight, w.attn_norm_bias);
-            tap("attn_norm", l, normed);
-        }
-        linear(l, 0, qkv, post_norm ? x : normed, w.qkv_weight, w.qkv_bias, C, 3 * C,
-               Epilogue::Store);
-        tap("qkv", l, qkv);
-        const bool emit = request.emit_layers.empty() || request.emit_layers[size_t(l)];
-        const std::span<float> maps = emit ? ring_->acquire(size_t(H) * S * S) : std::span<float>{};
+    void linear(int layer, Projection which, Buffer out, Buffer in, std::span<const float> w,
+                std::span<const float> b, int K, int N, Epilogue epilogue) {
+        if (!packed.empty())
+            cpu::linear_packed(pool, at(out), at(in),
+                               packed[size_t(layer) * kProjectionsPerLayer + size_t(which)], b, S,
+                               epilogue);
+        else if (fast)
+            cpu::linear(pool, at(out), at(in), w, b, S, K, N, layout, epilogue);
+        else
+            reference::linear(at(out), at(in), w, b, S, K, N, layout, epilogue);
+    }
+    void attention(int layer, bool emit) {
+        const std::span<float> context = at(Buffer::Context), qkv = at(Buffer::Qkv);
+        const size_t floats = size_t(shape.n_head) * S * S;
+        const std::span<float> maps = emit ? ring.acquire(floats) : std::span<float>{};
         if (fast) {
-            cpu::attention(pool, context, maps, scratch_, qkv, shape);
+            cpu::attention(pool, context, maps, scratch, qkv, shape);
         } else if (emit) {
             reference::attention(context, maps, qkv, shape);
         } else {  // the reference path may allocate; it exists for tests
-            std::vector<float> discarded(size_t(H) * S * S);
+            std::vector<float> discarded(floats);
             reference::attention(context, discarded, qkv, shape);
         }
-        tap("context", l, context);
+        tap("context", layer, Buffer::Context);
         if (emit) {
-            tap("attention", l, maps);
-            ring_->publish(l, S, H);
-            ++result.maps_published;
+            if (request.tap) request.tap(request.tap_user, "attention", layer, maps);
+            ring.publish(layer, S, shape.n_head);
+            ++maps_published;
         }
-        linear(l, 1, x, context, w.attn_out_weight, w.attn_out_bias, C, C, Epilogue::Accumulate);
-        tap("attn_residual", l, x);
-        layernorm(normed, x, post_norm ? w.attn_norm_weight : w.mlp_norm_weight,
-                  post_norm ? w.attn_norm_bias : w.mlp_norm_bias);
-        tap(post_norm ? "attn_norm" : "mlp_norm", l, normed);
-        linear(l, 2, mlp, normed, w.mlp_in_weight, w.mlp_in_bias, C, F,
-               gelu_epilogue(config_.activation));
-        tap("mlp_act", l, mlp);
-        const std::span<float> mlp_residual = post_norm ? normed : x;
-        linear(l, 3, mlp_residual, mlp, w.mlp_out_weight, w.mlp_out_bias, F, C,
-               Epilogue::Accumulate);
-        tap("mlp_residual", l, mlp_residual);
-        if (post_norm) {
-            layernorm(x, normed, w.mlp_norm_weight, w.mlp_norm_bias);
-            tap("mlp_norm", l, x);
-        }
-        result.layers_computed = l + 1;
     }
-    if (request.hidden) {
-        if (!weights_.final_norm_weight.empty()) {
-            layernorm(normed, x, weights_.final_norm_weight, weights_.final_norm_bias);
-            result.hidden = normed;
-        } else {
-            result.hidden = x;
-        }
-        tap("hidden", config_.n_layer - 1, result.hidden);
+    void tap(const char* name, int layer, Buffer b) {
+        if (request.tap) request.tap(request.tap_user, name, layer, at(b));
     }
+};
+
+}  // namespace
+
+int Engine::last_layer_for(const ForwardRequest& request) const {
+    if (request.hidden || request.emit_layers.empty()) return config_.n_layer - 1;
+    int last = -1;
+    for (int l = 0; l < config_.n_layer; ++l)
+        if (request.emit_layers[size_t(l)]) last = l;
+    return last;
+}
+
+ForwardResult Engine::forward(const ForwardRequest& request) {
+    FinishRingOnExit finish_ring{*ring_};
+    validate(request);
+    if (cuda_ && request.backend == Backend::Fast)
+        return cuda_->forward(request, last_layer_for(request), *ring_, residual_,
+                              std::span<float>(arena_.get(), arena_floats_));
+    const int S = int(request.ids.size()), C = config_.d_model, F = config_.d_ff;
+    const bool fast = request.backend == Backend::Fast;
+    const bool packed = fast && !packed_.empty() && S <= cpu::kPackedMaxRows;
+    CpuOps ops{.request = request,
+               .config = config_,
+               .weights = weights_,
+               .packed = packed ? std::span<const cpu::PackedWeight>(packed_)
+                                : std::span<const cpu::PackedWeight>{},
+               .pool = *pool_,
+               .ring = *ring_,
+               .scratch = scratch_,
+               .buffers = {residual_.first(size_t(S) * C), normed_.first(size_t(S) * C),
+                           qkv_.first(size_t(S) * 3 * C), context_.first(size_t(S) * C),
+                           mlp_.first(size_t(S) * F)},
+               .S = S,
+               .layout = arch_->weight_layout,
+               .shape = AttentionShape{S, config_.n_head, config_.head_dim(), arch_->causal},
+               .fast = fast};
+    ForwardResult result;
+    const auto emit = [&](int l) {
+        return request.emit_layers.empty() || request.emit_layers[size_t(l)] != 0;
+    };
+    const Buffer hidden =
+        run_forward_schedule(ops, config_, *arch_, weights_, last_layer_for(request), emit,
+                             request.hidden, result.layers_computed);
+    result.maps_published = ops.maps_published;
+    if (request.hidden) result.hidden = ops.at(hidden);
     return result;
 }
 

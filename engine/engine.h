@@ -20,7 +20,10 @@ namespace cpu {
 class ThreadPool;
 class PackedWeight;
 }  // namespace cpu
+class CudaForward;  // namespace cpu
 class WeightStore;
+
+enum class Device { Cpu, Cuda };
 
 struct EngineOptions {
     int threads = 0;     // 0: all hardware threads
@@ -30,6 +33,11 @@ struct EngineOptions {
     // the weights, repacked at load (kernels/cpu/packed_linear.h). The copy is made only when it
     // fits in this many bytes (MiniLM: 41 MiB, GPT-2 small: 324 MiB); 0 never makes it.
     int64_t packed_weights_max_bytes = int64_t(1) << 30;
+    // Cuda: Backend::Fast forwards run on GPU 0 (engine/cuda_forward.h); Backend::Reference still
+    // runs the CPU reference loops, for parity checks. Construction throws headmap::Error when
+    // this build or machine has no CUDA device.
+    Device device = Device::Cpu;
+    bool fast = false;  // Cuda only: TF32 projections and fp16 maps (exact FP32 otherwise)
 };
 
 enum class Backend { Fast, Reference };
@@ -74,6 +82,9 @@ class Engine {
     bool packs_weights() const { return !packed_.empty(); }
     int threads() const;
     AttentionRing& ring() { return *ring_; }
+    // The CUDA backend, or null for a CPU engine (bench reads its timings).
+    CudaForward* cuda() { return cuda_.get(); }
+    bool fast() const { return fast_; }  // EngineOptions::fast
 
     // Producer side: publishes each emitted layer's maps to ring() and blocks when it is full.
     // Calls ring().finish() at the end. Errors (bad ids, too long) throw headmap::Error.
@@ -89,6 +100,8 @@ class Engine {
     void allocate(const EngineOptions& options);
     void pack_weights(int64_t max_bytes);
     void validate(const ForwardRequest& request) const;
+    // The last layer a request needs: every layer for `hidden`, else the last emitted one.
+    int last_layer_for(const ForwardRequest& request) const;
 
     ModelConfig config_;
     const ArchSpec* arch_ = nullptr;
@@ -99,10 +112,13 @@ class Engine {
     std::vector<cpu::PackedWeight> packed_;
     int max_seq_ = 0;
     std::unique_ptr<cpu::ThreadPool> pool_;
+    std::unique_ptr<CudaForward> cuda_;  // before ring_: the ring may live in its pinned memory
     std::unique_ptr<AttentionRing> ring_;
 
     // The activation arena: one allocation carved into the buffers below, sized for max_seq_.
     std::unique_ptr<float[]> arena_;
+    size_t arena_floats_ = 0;
+    bool fast_ = false;
     std::span<float> residual_;  // (S, C)
     std::span<float> normed_;    // (S, C)
     std::span<float> qkv_;       // (S, 3C)

@@ -20,6 +20,7 @@
 #include "engine/error.h"
 #include "engine/model_files.h"
 #include "tools/cli/args.h"
+#include "tools/cli/bench_cuda.h"
 #include "tools/cli/commands.h"
 #include "tools/cli/model_input.h"
 
@@ -111,9 +112,10 @@ Timing time_batch(Engine& engine, const Batch& batch, int runs) {
 }  // namespace
 
 int cmd_bench(const std::vector<std::string>& argv) {
-    const Args args("bench", argv,
-                    {"config", "model", "tokenizer", "texts", "seq", "threads", "runs", "ring"},
-                    {"truncate"});
+    const Args args(
+        "bench", argv,
+        {"config", "model", "tokenizer", "texts", "seq", "threads", "runs", "ring", "device"},
+        {"truncate", "fast"});
     if (args.get("config") && args.get("model"))
         throw Error("pass --config (random weights of a named shape) or --model, not both");
     if (args.get("texts") && !args.get("model"))
@@ -148,6 +150,7 @@ int cmd_bench(const std::vector<std::string>& argv) {
     options.threads = args.get_int("threads", 0, 0, 1024);
     options.ring_slots = args.get_int("ring", 2, 1, 1024);
     options.max_seq = texts ? int(texts->longest) : *std::max_element(seqs.begin(), seqs.end());
+    apply_device_options(args, options);
     const int runs = args.get_int("runs", 5, 1, 1000);
     Engine engine = model_dir.empty() ? Engine::random(config, 1234, options)
                                       : Engine::load(model_dir, options);
@@ -175,6 +178,12 @@ int cmd_bench(const std::vector<std::string>& argv) {
             batch.inputs.push_back(std::move(encoding));
             batches.push_back(std::move(batch));
         }
+    }
+    if (engine.cuda()) {
+        for (const Batch& batch : batches)
+            print_cuda_bench(engine, batch.inputs, runs, model_dir.empty() ? "config" : "model",
+                             name);
+        return 0;
     }
     for (const Batch& batch : batches) {
         const Timing t = time_batch(engine, batch, runs);

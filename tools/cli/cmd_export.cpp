@@ -128,7 +128,7 @@ void write_collected(const std::filesystem::path& path, ExportFormat format, con
 int cmd_export(const std::vector<std::string>& argv) {
     std::set<std::string> valued = kModelOptions;
     valued.insert({"out", "layers", "heads", "threads", "ring"});
-    const Args args("export", argv, valued, {"truncate", "words"});
+    const Args args("export", argv, valued, {"truncate", "words", "fast"});
     const std::string out_pattern = args.required("out");
     const ExportFormat format = export_format(out_pattern);
     ModelInput input = read_model_input(args, args.flag("truncate"));
@@ -146,6 +146,7 @@ int cmd_export(const std::vector<std::string>& argv) {
     options.threads = args.get_int("threads", 0, 0, 1024);
     options.ring_slots = args.get_int("ring", 2, 1, 1024);
     options.max_seq = int(input.longest);  // the ring and arena need hold no more than this
+    apply_device_options(args, options);
     Engine engine = Engine::load(input.model_dir, options);
 
     std::vector<uint8_t> emit(size_t(config.n_layer), 0);

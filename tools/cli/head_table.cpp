@@ -240,10 +240,13 @@ HeadTable corpus_table(const Args& args) {
                               double(input.longest) * sizeof(float);
     job.same_thread = ring_bytes <= 64.0 * 1024 * 1024;
 
-    const int threads = std::max(1, std::min(threads_wanted, table.texts));
+    EngineOptions options;
+    apply_device_options(args, options);
+    // One GPU engine takes every text; on the CPU, one single-threaded engine per thread.
+    const int threads =
+        options.device == Device::Cuda ? 1 : std::max(1, std::min(threads_wanted, table.texts));
     const auto load_start = Clock::now();
     std::vector<Engine> engines;
-    EngineOptions options;
     options.threads = 1;
     options.max_seq = int(input.longest);
     options.ring_slots = job.same_thread ? int(table.layers.size()) : 2;

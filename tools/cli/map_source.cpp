@@ -257,6 +257,7 @@ Maps load_maps(const Args& args, const std::string& layer_selection, bool trunca
 
     EngineOptions options;
     options.max_seq = maps.seq;
+    apply_device_options(args, options);
     Engine engine = Engine::load(input.model_dir, options);
     std::vector<uint8_t> emit(size_t(maps.n_layer), 0);
     for (int l : maps.layers) emit[size_t(l)] = 1;

@@ -98,4 +98,17 @@ ModelInput read_model_input(const Args& args, bool truncate) {
     return input;
 }
 
+void apply_device_options(const Args& args, EngineOptions& options) {
+    const std::string device = args.get("device").value_or("cpu");
+    if (device == "cpu")
+        options.device = Device::Cpu;
+    else if (device == "cuda")
+        options.device = Device::Cuda;
+    else
+        throw Error("--device '" + device + "' (expected cpu or cuda)");
+    options.fast = args.flag("fast");
+    if (options.fast && options.device != Device::Cuda)
+        throw Error("--fast applies to --device cuda (TF32 projections, fp16 maps)");
+}
+
 }  // namespace headmap::cli

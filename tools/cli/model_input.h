@@ -7,12 +7,14 @@
 #include <vector>
 
 #include "engine/config.h"
+#include "engine/engine.h"
 #include "tokenizer/tokenizer.h"
 #include "tools/cli/args.h"
 
 namespace headmap::cli {
 
-inline const std::set<std::string> kModelOptions = {"model", "tokenizer", "text", "pair", "texts"};
+inline const std::set<std::string> kModelOptions = {"model", "tokenizer", "text",
+                                                    "pair",  "texts",     "device"};
 
 struct ModelInput {
     std::filesystem::path model_dir;
@@ -32,6 +34,9 @@ struct ModelInput {
 // directory) and encodes the texts. With `truncate`, inputs longer than the model's positions are
 // cut to fit (HF truncation=True); otherwise too long a text is an error naming it.
 ModelInput read_model_input(const Args& args, bool truncate);
+
+// --device cpu|cuda and --fast (cuda only: TF32 projections, fp16 maps) into `options`.
+void apply_device_options(const Args& args, EngineOptions& options);
 
 // Lines of a --texts file: one text per line ("\r\n" accepted); empty lines are skipped.
 // A line "A\tB" is the pair (A, B). Errors name the file and line.
