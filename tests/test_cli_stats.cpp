@@ -180,3 +180,39 @@ TEST_CASE("bench-analysis prints one JSON line per entry and mode; unknown entri
     }
     check_error(r[1], "unknown entry 'nonsense'");
 }
+
+TEST_CASE(
+    "stats --from saved maps: a causal mask is recognised, so the numbers match the model's") {
+    TempDir tmp;
+    const std::string gpt2 = quote((tmp / "gpt2.npy").string());
+    const std::string bert = quote((tmp / "bert.npy").string());
+    const std::vector<CommandResult> r = run_many({
+        "export --model weights/gpt2-tiny-headmap --text " + quote(kSeed) + " --out " + gpt2,
+        "export --model " + quote(kBertTiny.string()) + " --text " + quote(kSeed) + " --out " +
+            bert,
+    });
+    for (const CommandResult& c : r) REQUIRE(c.exit_code == 0);
+    const std::vector<CommandResult> s = run_many({
+        "stats --from " + gpt2 + " --format json",
+        "stats --text " + quote(kSeed) + " --format json",
+        "stats --from " + bert + " --format json",
+        "stats --model " + quote(kBertTiny.string()) + " --text " + quote(kSeed) + " --format json",
+    });
+    for (int pair = 0; pair < 2; ++pair) {
+        const CommandResult& saved = s[size_t(2 * pair)];
+        const CommandResult& direct = s[size_t(2 * pair + 1)];
+        INFO("pair ", pair, " stderr: ", saved.err, direct.err);
+        REQUIRE(saved.exit_code == 0);
+        REQUIRE(direct.exit_code == 0);
+        const json a = json::parse(saved.out), b = json::parse(direct.out);
+        CHECK(a["causal"] == (pair == 0));
+        CHECK(a["causal"] == b["causal"]);
+        REQUIRE(a["heads"].size() == b["heads"].size());
+        for (size_t h = 0; h < a["heads"].size(); ++h)
+            for (const char* metric : {"sparsity", "entropy", "top5_mass", "distance"}) {
+                INFO("head ", h, " ", metric);
+                CHECK(a["heads"][h][metric].get<double>() ==
+                      doctest::Approx(b["heads"][h][metric].get<double>()).epsilon(1e-9));
+            }
+    }
+}

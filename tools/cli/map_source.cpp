@@ -150,6 +150,19 @@ std::vector<std::string> read_tokens(const std::string& spec, int seq) {
     return tokens;
 }
 
+// Saved maps carry no model: they were masked causally when every map's strict upper triangle is
+// exactly 0, since a softmax gives an exact 0 nowhere else (short of underflow across a whole
+// triangle). Statistics and views then treat them as the model's own maps.
+bool has_causal_mask(std::span<const float> all, int seq) {
+    if (seq < 2 || all.empty()) return false;
+    const size_t n = size_t(seq);
+    for (size_t at = 0; at < all.size(); at += n * n)
+        for (size_t i = 0; i + 1 < n; ++i)
+            for (size_t j = i + 1; j < n; ++j)
+                if (all[at + i * n + j] != 0.0f) return false;
+    return true;
+}
+
 Maps maps_from_file(const Args& args, const fs::path& path, const std::string& layer_selection) {
     Maps maps;
     maps.name = path.filename().string();
@@ -182,6 +195,7 @@ Maps maps_from_file(const Args& args, const fs::path& path, const std::string& l
         throw Error(where + ": unsupported file (expected .npy or .safetensors)");
     }
     maps.layers = parse_selection("layer", layer_selection, maps.n_layer);
+    maps.causal = has_causal_mask(all, maps.seq);
     const size_t per_layer = size_t(maps.n_head) * size_t(maps.seq) * size_t(maps.seq);
     for (int l : maps.layers)
         maps.values.insert(maps.values.end(), all.begin() + std::ptrdiff_t(size_t(l) * per_layer),
