@@ -46,11 +46,13 @@ fs::path default_model_dir() {
 }
 
 NpyData read_npy_file(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
+    std::ifstream in(path, std::ios::binary | std::ios::ate);
     if (!in || fs::is_directory(path)) throw Error("--from " + path.string() + ": cannot read");
-    std::stringstream buffer;
-    buffer << in.rdbuf();
-    const std::string bytes = buffer.str();
+    // One read of the whole file (a 150 MB export went through a stringstream copy before).
+    std::string bytes(size_t(in.tellg()), '\0');
+    in.seekg(0);
+    if (!in.read(bytes.data(), std::streamsize(bytes.size())))
+        throw Error("--from " + path.string() + ": cannot read");
     const std::string where = "--from " + path.string();
     if (bytes.size() < 10 || bytes.compare(0, 6, "\x93NUMPY") != 0)
         throw Error(where + ": not a .npy file (missing the \\x93NUMPY magic)");
@@ -103,14 +105,14 @@ NpyData read_npy_file(const fs::path& path) {
                     shape_text(out.shape));
     out.values.resize(count);
     const char* data = bytes.data() + data_start;
+    if (!half) {
+        std::memcpy(out.values.data(), data, count * 4);  // '<f4' is the host's float layout
+        return out;
+    }
     for (size_t i = 0; i < count; ++i) {
-        if (half) {
-            uint16_t bits;
-            std::memcpy(&bits, data + 2 * i, 2);
-            out.values[i] = half_to_float(bits);
-        } else {
-            std::memcpy(&out.values[i], data + 4 * i, 4);
-        }
+        uint16_t bits;
+        std::memcpy(&bits, data + 2 * i, 2);
+        out.values[i] = half_to_float(bits);
     }
     return out;
 }
