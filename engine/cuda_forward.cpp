@@ -56,6 +56,10 @@ struct CudaForward::State {
     cuda::DeviceBuffer<float> device_maps[kMapBuffers];  // (H, S, S) as F32 or F16
     cuda::PinnedBuffer<uint16_t> staging[kMapBuffers];   // F16 maps on the host (fast only)
     cuda::PinnedBuffer<float> ring_storage;
+    // Device statistics: per layer, (H, kHeadStatFields) fields then (H, max_seq) column sums.
+    size_t stats_per_layer = 0;
+    cuda::DeviceBuffer<double> device_stats;    // (L, stats_per_layer)
+    cuda::PinnedBuffer<double> host_stats;      // (L, stats_per_layer)
     std::vector<cuda::Event> computed, copied;  // per map buffer
     bool timing = false;
     std::vector<cuda::Event> attention_marks, copy_marks;  // (start, end) per layer
@@ -126,6 +130,23 @@ struct CudaOps {
     }
     void attention(int layer, bool emit) {
         const size_t floats = size_t(shape.n_head) * S * S;
+        if (emit && request.device_stats) {  // reduce the maps here; only numbers go to the host
+            float* maps = st.device_maps[0].data();
+            cuda::attention(stream(), at(Buffer::Context), maps, cuda::MapType::F32,
+                            at(Buffer::Qkv), shape);
+            const size_t H = size_t(shape.n_head), base = size_t(layer) * st.stats_per_layer;
+            double* fields = st.device_stats.data() + base;
+            double* columns = fields + H * cuda::kHeadStatFields;
+            cuda::head_stats(stream(), maps, shape.n_head, S, shape.causal,
+                             request.device_stats->threshold, fields,
+                             request.device_stats->column_sums ? columns : nullptr);
+            cuda::check(cudaMemcpyAsync(st.host_stats.data() + base, fields,
+                                        st.stats_per_layer * sizeof(double), cudaMemcpyDeviceToHost,
+                                        stream()),
+                        "cudaMemcpyAsync (statistics)");
+            tap("context", layer, Buffer::Context);
+            return;
+        }
         if (!emit) {
             cuda::attention(stream(), at(Buffer::Context), nullptr, map_type(), at(Buffer::Qkv),
                             shape);
@@ -191,6 +212,36 @@ struct CudaOps {
 
 }  // namespace
 
+namespace {
+
+// Layer l's statistics, copied to host_stats by the forward, as analysis::HeadStats.
+void append_device_stats(const CudaForward::State& st, int layer, int S, bool column_sums,
+                         std::vector<analysis::HeadStats>& out) {
+    const int H = st.config.n_head;
+    const double* fields = st.host_stats.data() + size_t(layer) * st.stats_per_layer;
+    const double* columns = fields + size_t(H) * cuda::kHeadStatFields;
+    for (int h = 0; h < H; ++h) {
+        const double* f = fields + size_t(h) * cuda::kHeadStatFields;
+        analysis::HeadStats s;
+        s.entropy = f[cuda::kStatEntropy];
+        s.normalized_entropy = f[cuda::kStatNormalizedEntropy];
+        s.sparsity = f[cuda::kStatSparsity];
+        s.max = f[cuda::kStatMax];
+        s.first = f[cuda::kStatFirst];
+        s.previous = f[cuda::kStatPrevious];
+        s.self = f[cuda::kStatSelf];
+        s.distance = f[cuda::kStatDistance];
+        s.local = f[cuda::kStatLocal];
+        s.medium = f[cuda::kStatMedium];
+        s.global = f[cuda::kStatGlobal];
+        s.top5_mass = f[cuda::kStatTop5Mass];
+        if (column_sums) s.column_sums.assign(columns + size_t(h) * S, columns + size_t(h + 1) * S);
+        out.push_back(std::move(s));
+    }
+}
+
+}  // namespace
+
 bool CudaForward::available(std::string* why) {
     return cuda::device_count(why) > 0;
 }
@@ -239,6 +290,9 @@ CudaForward::CudaForward(const ModelConfig& config, const ArchSpec& arch,
         st.copied.emplace_back(false);
     }
     st.ring_storage = cuda::PinnedBuffer<float>(size_t(ring_slots) * H * S * S);
+    st.stats_per_layer = H * (cuda::kHeadStatFields + S);
+    st.device_stats = cuda::DeviceBuffer<double>(size_t(config.n_layer) * st.stats_per_layer);
+    st.host_stats = cuda::PinnedBuffer<double>(size_t(config.n_layer) * st.stats_per_layer);
     for (int i = 0; i < 2 * config.n_layer; ++i) {
         st.attention_marks.emplace_back(true);
         st.copy_marks.emplace_back(true);
@@ -343,6 +397,11 @@ ForwardResult CudaForward::forward(const ForwardRequest& request, int last_layer
     }
     st.compute.synchronize();
     result.maps_published = ops.maps_published;
+    if (request.device_stats && request.device_stats->out)
+        for (int l = 0; l < result.layers_computed; ++l)
+            if (emit(l))
+                append_device_stats(st, l, S, request.device_stats->column_sums,
+                                    *request.device_stats->out);
     if (st.timing) {
         st.forward_end.record(st.compute.get());
         st.forward_end.synchronize();

@@ -229,6 +229,8 @@ int Engine::last_layer_for(const ForwardRequest& request) const {
 ForwardResult Engine::forward(const ForwardRequest& request) {
     FinishRingOnExit finish_ring{*ring_};
     validate(request);
+    if (request.device_stats && !(cuda_ && request.backend == Backend::Fast))
+        throw Error("device statistics need a CUDA engine (--device cuda) on the Fast backend");
     if (cuda_ && request.backend == Backend::Fast)
         return cuda_->forward(request, last_layer_for(request), *ring_, residual_,
                               std::span<float>(arena_.get(), arena_floats_));

@@ -9,6 +9,7 @@
 #include <span>
 #include <vector>
 
+#include "engine/analysis.h"
 #include "engine/architecture.h"
 #include "engine/attention_ring.h"
 #include "engine/config.h"
@@ -45,6 +46,16 @@ enum class Backend { Fast, Reference };
 // A named view of an intermediate buffer, for debugging and tests.
 using TapFn = void (*)(void* user, const char* name, int layer, std::span<const float> data);
 
+// Per-head statistics computed where the maps are: a CUDA engine reduces each emitted layer's
+// maps on the device (kernels/cuda head_stats) and copies back only the numbers, so no map
+// crosses to the host and the ring is not used. Same definitions as analysis::head_stats.
+struct DeviceStatsRequest {
+    double threshold = 0.01;
+    bool column_sums = false;
+    // Receives (emitted layers x H) entries, layer by layer in ascending order, head by head.
+    std::vector<analysis::HeadStats>* out = nullptr;
+};
+
 struct ForwardRequest {
     std::span<const int32_t> ids;
     // Token types (BERT's segment A = 0, B = 1), one per id; empty: all 0. Ignored by models
@@ -54,6 +65,8 @@ struct ForwardRequest {
     // last flagged one are not computed unless `hidden` is set.
     std::span<const uint8_t> emit_layers;
     bool hidden = false;  // run every layer and the final norm; ForwardResult::hidden is filled
+    // CUDA engines only (Engine::forward throws on a CPU engine): statistics instead of maps.
+    const DeviceStatsRequest* device_stats = nullptr;
     Backend backend = Backend::Fast;
     TapFn tap = nullptr;
     void* tap_user = nullptr;

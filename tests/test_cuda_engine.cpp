@@ -6,11 +6,13 @@
 // (cuda_test_main.h first: it defines DOCTEST_CONFIG_IMPLEMENT.)
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "engine/analysis.h"
 #include "engine/config.h"
 #include "engine/cuda_forward.h"
 #include "engine/engine.h"
@@ -134,4 +136,35 @@ TEST_CASE("random GPT-2-small weights at S = 1024: GPU maps match the CPU fast p
     const fixture::Captured b = fixture::run_case(gpu, ids, {}, Backend::Fast);
     CHECK(fixture::max_abs_diff(a.maps, b.maps) <= 1e-5f);
     CHECK(fixture::max_abs_diff(a.hidden, b.hidden) <= 1e-3f);
+}
+
+TEST_CASE("device statistics equal the host statistics of the copied maps, with no map copied") {
+    Engine engine = Engine::load(kData / "gpt2-tiny", cuda_options());
+    const ModelConfig& config = engine.config();
+    const std::vector<int32_t> ids = fixture::read_cases(kData / "gpt2-tiny").back().ids;
+    const int S = int(ids.size());
+    const fixture::Captured maps = fixture::run_case(engine, ids, {}, Backend::Fast);
+    const std::vector<analysis::HeadStats> want = analysis::all_head_stats(
+        maps.maps, config.n_layer * config.n_head, S, true, 0.01, 1, /*column_sums=*/true);
+
+    std::vector<analysis::HeadStats> got;
+    const DeviceStatsRequest device{.threshold = 0.01, .column_sums = true, .out = &got};
+    ForwardRequest request;
+    request.ids = ids;
+    request.device_stats = &device;
+    engine.ring().reset();
+    const ForwardResult result = engine.forward(request);
+    CHECK(result.maps_published == 0);  // nothing went through the ring
+    REQUIRE(got.size() == want.size());
+    for (size_t m = 0; m < got.size(); ++m) {
+        CAPTURE(m);
+        const std::vector<double> a = analysis::metric_values(got[m]);
+        const std::vector<double> b = analysis::metric_values(want[m]);
+        REQUIRE(a.size() == b.size());
+        for (size_t f = 0; f < a.size(); ++f) CHECK(std::fabs(a[f] - b[f]) <= 1e-6);
+        REQUIRE(got[m].column_sums.size() == size_t(S));
+        for (int j = 0; j < S; ++j)
+            CHECK(std::fabs(got[m].column_sums[size_t(j)] - want[m].column_sums[size_t(j)]) <=
+                  1e-6);
+    }
 }

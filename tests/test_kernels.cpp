@@ -569,3 +569,16 @@ TEST_CASE("ThreadPool: results written by tasks are visible after run and work i
     CHECK(sum == 50 * 4096);
     CHECK(per_thread[0].load() > 0);  // the caller takes part
 }
+
+TEST_CASE("engine: device statistics need a CUDA engine") {
+    Engine engine = Engine::random(tiny_config(), 3, EngineOptions{1, 2, 0});
+    const auto ids = random_ids(5, tiny_config().vocab_size, 1);
+    std::vector<analysis::HeadStats> out;
+    const DeviceStatsRequest device{.out = &out};
+    ForwardRequest request;
+    request.ids = ids;
+    request.device_stats = &device;
+    CHECK_THROWS_WITH_AS(engine.forward(request),
+                         doctest::Contains("device statistics need a CUDA engine"), headmap::Error);
+    CHECK(out.empty());
+}

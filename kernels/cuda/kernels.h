@@ -49,4 +49,26 @@ int attention_max_seq(int head_dim);
 void attention_reference(cudaStream_t stream, float* ctx, float* maps, const float* qkv,
                          const AttentionShape& shape);
 
+// Per-head statistics of F32 maps (H, S, S) already on the device, so `stats` needs no map
+// transfer. Same definitions as analysis::head_stats_reference (engine/head_stats.cpp): over
+// allowed entries only (causal: j <= i). out (H, kHeadStatFields) doubles in HeadStatField order;
+// column_sums (H, S) doubles, or null to skip them.
+enum HeadStatField {
+    kStatEntropy,
+    kStatNormalizedEntropy,
+    kStatSparsity,
+    kStatMax,
+    kStatFirst,
+    kStatPrevious,
+    kStatSelf,
+    kStatDistance,
+    kStatLocal,
+    kStatMedium,
+    kStatGlobal,
+    kStatTop5Mass,
+    kHeadStatFields
+};
+void head_stats(cudaStream_t stream, const float* maps, int H, int S, bool causal, double threshold,
+                double* out, double* column_sums);
+
 }  // namespace headmap::cuda
