@@ -1,8 +1,9 @@
 // The CUDA kernels (headmap::cuda) against the CPU reference (headmap::reference): the fused
 // attention (F32, F16 and no maps; every row-block size up to its sequence limit), the plain
-// reference kernel, layernorm, the projection epilogues, the residual add and the embedding sum.
-// Device outputs start as NaN bytes (0xFF) inside 0xFF guard bands, so an entry the kernel
-// forgets fails the comparison and a write outside the buffer fails the guard check.
+// reference kernel and the unfused cuBLAS baseline, layernorm, the projection epilogues, the
+// residual add and the embedding sum. Device outputs start as NaN bytes (0xFF) inside 0xFF guard
+// bands, so an entry the kernel forgets fails the comparison and a write outside the buffer fails
+// the guard check.
 #include "cuda_test_main.h"  // first: defines DOCTEST_CONFIG_IMPLEMENT
 
 #include <algorithm>
@@ -16,6 +17,7 @@
 #include "engine/error.h"
 #include "kernel_test_support.h"
 #include "kernels/cpu/ops.h"
+#include "kernels/cuda/gemm.h"
 #include "kernels/cuda/kernels.h"
 #include "kernels/cuda/runtime.h"
 
@@ -131,6 +133,37 @@ MapShape map_shape(const std::vector<float>& maps, const AttentionShape& shape) 
     return m;
 }
 
+// An F32 attention result, downloaded and checked against the CPU reference (want_*): maps within
+// 1e-5, ctx within 1e-4 relative to its magnitude, exact zeros past the causal limit, rows that
+// sum to one, guard bands untouched.
+struct F32Result {
+    std::vector<float> maps, ctx;
+    MapShape shape;
+    double ctx_magnitude;
+};
+
+F32Result check_f32_attention(const gpu::Stream& stream, const DeviceOut<float>& maps,
+                              const DeviceOut<float>& ctx, const std::vector<float>& want_maps,
+                              const std::vector<float>& want_ctx, const AttentionShape& shape) {
+    bool maps_guard = false, ctx_guard = false;
+    F32Result r;
+    r.maps = maps.download(stream, &maps_guard);
+    r.ctx = ctx.download(stream, &ctx_guard);
+    const Diff dm = compare(r.maps, want_maps), dc = compare(r.ctx, want_ctx);
+    r.shape = map_shape(r.maps, shape);
+    r.ctx_magnitude = dc.magnitude;
+    INFO("F32 maps max_abs=" << dm.max_abs << " at " << dm.where << ", ctx max_abs=" << dc.max_abs
+                             << " (magnitude " << dc.magnitude << "), worst row sum error "
+                             << r.shape.worst_row_sum);
+    CHECK(dm.max_abs <= 1e-5);
+    CHECK(dc.max_abs <= 1e-4 * std::max(1.0, dc.magnitude));
+    CHECK(r.shape.upper_zero);
+    CHECK(r.shape.worst_row_sum <= 1e-5);
+    CHECK(maps_guard);
+    CHECK(ctx_guard);
+    return r;
+}
+
 // One row of reference::attention, in its formulation (double scores, float probabilities):
 // map (S), ctx_row (D) for head h, query row i.
 void reference_row(const std::vector<float>& qkv, const AttentionShape& shape, int h, int i,
@@ -190,24 +223,13 @@ TEST_CASE("cuda attention: fused kernel matches the CPU reference (F32, F16 and 
                 DeviceOut<float> maps32(stream.get(), n_maps), ctx32(stream.get(), n_ctx);
                 gpu::attention(stream.get(), ctx32.data(), maps32.data(), gpu::MapType::F32,
                                d_qkv.data(), shape);
-                bool maps_guard = false, ctx_guard = false;
-                const auto got_maps = maps32.download(stream, &maps_guard);
-                const auto got_ctx = ctx32.download(stream, &ctx_guard);
-                const Diff dm = compare(got_maps, want_maps);
-                const Diff dc = compare(got_ctx, want_ctx);
-                const MapShape ms = map_shape(got_maps, shape);
-                INFO("F32 maps max_abs=" << dm.max_abs << " at " << dm.where << ", ctx max_abs="
-                                         << dc.max_abs << " (magnitude " << dc.magnitude
-                                         << "), worst row sum error " << ms.worst_row_sum);
-                CHECK(dm.max_abs <= 1e-5);
-                CHECK(dc.max_abs <= 1e-4 * std::max(1.0, dc.magnitude));
-                CHECK(ms.upper_zero);
-                CHECK(ms.worst_row_sum <= 1e-5);
-                CHECK(maps_guard);
-                CHECK(ctx_guard);
+                const F32Result f32 =
+                    check_f32_attention(stream, maps32, ctx32, want_maps, want_ctx, shape);
+                const std::vector<float>& got_maps = f32.maps;
+                const std::vector<float>& got_ctx = f32.ctx;
                 if (S >= 64) {  // the input really has both kinds of rows
-                    CHECK(ms.peaky > 0);
-                    CHECK(ms.flat > 0);
+                    CHECK(f32.shape.peaky > 0);
+                    CHECK(f32.shape.flat > 0);
                 }
 
                 // F16 maps: each entry is the F32 entry rounded to nearest (within half an ulp);
@@ -218,6 +240,7 @@ TEST_CASE("cuda attention: fused kernel matches the CPU reference (F32, F16 and 
                 DeviceOut<float> ctx16(stream.get(), n_ctx);
                 gpu::attention(stream.get(), ctx16.data(), maps16.data(), gpu::MapType::F16,
                                d_qkv.data(), shape);
+                bool maps_guard = false, ctx_guard = false;
                 const auto bits = maps16.download(stream, &maps_guard);
                 const auto got_ctx16 = ctx16.download(stream, &ctx_guard);
                 std::vector<float> got_maps16(n_maps);
@@ -235,7 +258,7 @@ TEST_CASE("cuda attention: fused kernel matches the CPU reference (F32, F16 and 
                 CHECK(dm16.max_abs <= 1e-3);
                 CHECK(off_rounding == 0);
                 CHECK(map_shape(got_maps16, shape).upper_zero);
-                CHECK(dc16.max_abs <= 1e-6 * std::max(1.0, dc.magnitude));
+                CHECK(dc16.max_abs <= 1e-6 * std::max(1.0, f32.ctx_magnitude));
                 CHECK(maps_guard);
                 CHECK(ctx_guard);
 
@@ -246,9 +269,9 @@ TEST_CASE("cuda attention: fused kernel matches the CPU reference (F32, F16 and 
                 const auto got_ctx_only = ctx_only.download(stream, &ctx_guard);
                 const Diff dn = compare(got_ctx_only, got_ctx);
                 INFO("no-maps ctx vs F32 run max_abs=" << dn.max_abs);
-                CHECK(dn.max_abs <= 1e-6 * std::max(1.0, dc.magnitude));
+                CHECK(dn.max_abs <= 1e-6 * std::max(1.0, f32.ctx_magnitude));
                 CHECK(compare(got_ctx_only, want_ctx).max_abs <=
-                      1e-4 * std::max(1.0, dc.magnitude));
+                      1e-4 * std::max(1.0, f32.ctx_magnitude));
                 CHECK(ctx_guard);
                 ++cases;
             }
@@ -336,33 +359,35 @@ TEST_CASE("cuda attention: S beyond attention_max_seq and bad head sizes throw h
     stream.synchronize();
 }
 
-TEST_CASE("cuda attention_reference: the plain kernel matches the CPU reference") {
+TEST_CASE(
+    "cuda attention_reference and the unfused baseline (cuBLAS + softmax_rows) match the CPU "
+    "reference") {
     const gpu::Stream stream;
-    const AttentionShape shapes[] = {{1, 2, 8, true},      {33, 3, 40, true},
-                                     {33, 3, 40, false},   {130, 12, 64, true},
-                                     {130, 12, 64, false}, {100, 4, 32, false}};
+    gpu::Blas blas;
+    const AttentionShape shapes[] = {{1, 2, 8, true},     {33, 3, 40, true},    {33, 3, 40, false},
+                                     {130, 12, 64, true}, {130, 12, 64, false}, {100, 4, 32, false},
+                                     {257, 12, 64, true}};
     uint32_t seed = 500;
     for (const AttentionShape& shape : shapes) {
         const int S = shape.seq, H = shape.n_head, C = H * shape.head_dim;
-        INFO("S=" << S << " H=" << H << " D=" << shape.head_dim << " causal=" << shape.causal);
         const auto qkv = attention_input(S, C, seed++);
         std::vector<float> want_maps(size_t(H) * S * S), want_ctx(size_t(S) * C);
         reference::attention(want_ctx, want_maps, qkv, shape);
         const auto d_qkv = upload(stream.get(), qkv);
-        DeviceOut<float> maps(stream.get(), want_maps.size()), ctx(stream.get(), want_ctx.size());
-        gpu::attention_reference(stream.get(), ctx.data(), maps.data(), d_qkv.data(), shape);
-        bool maps_guard = false, ctx_guard = false;
-        const auto got_maps = maps.download(stream, &maps_guard);
-        const auto got_ctx = ctx.download(stream, &ctx_guard);
-        const Diff dm = compare(got_maps, want_maps), dc = compare(got_ctx, want_ctx);
-        const MapShape ms = map_shape(got_maps, shape);
-        INFO("maps max_abs=" << dm.max_abs << ", ctx max_abs=" << dc.max_abs);
-        CHECK(dm.max_abs <= 1e-5);
-        CHECK(dc.max_abs <= 1e-4 * std::max(1.0, dc.magnitude));
-        CHECK(ms.upper_zero);
-        CHECK(ms.worst_row_sum <= 1e-5);
-        CHECK(maps_guard);
-        CHECK(ctx_guard);
+        for (const bool baseline : {false, true}) {
+            INFO((baseline ? "baseline" : "attention_reference")
+                 << " S=" << S << " H=" << H << " D=" << shape.head_dim
+                 << " causal=" << shape.causal);
+            DeviceOut<float> maps(stream.get(), want_maps.size()),
+                ctx(stream.get(), want_ctx.size());
+            if (baseline)
+                blas.attention_baseline(stream.get(), ctx.data(), maps.data(), d_qkv.data(), shape,
+                                        gpu::GemmMath::Exact);
+            else
+                gpu::attention_reference(stream.get(), ctx.data(), maps.data(), d_qkv.data(),
+                                         shape);
+            check_f32_attention(stream, maps, ctx, want_maps, want_ctx, shape);
+        }
     }
 }
 

@@ -27,7 +27,16 @@ class Blas {
     void linear(cudaStream_t stream, float* out, const float* in, const float* weight, int S, int K,
                 int N, WeightLayout layout, bool accumulate, GemmMath math);
 
+    // The unfused attention a framework runs eagerly, kept as the bench's baseline for the fused
+    // kernel: maps (H, S, S) = scale * Q·K^T per head by one strided-batched GEMM, the row
+    // softmax (softmax_rows) in place, then ctx (S, C) = P·V by a second batched GEMM. Same
+    // inputs and outputs as attention(); the maps are written twice and read twice more.
+    void attention_baseline(cudaStream_t stream, float* ctx, float* maps, const float* qkv,
+                            const AttentionShape& shape, GemmMath math);
+
   private:
+    void set_stream_and_math(cudaStream_t stream, GemmMath math);
+
     cublasHandle_t handle_ = nullptr;
 };
 

@@ -49,6 +49,11 @@ int attention_max_seq(int head_dim);
 void attention_reference(cudaStream_t stream, float* ctx, float* maps, const float* qkv,
                          const AttentionShape& shape);
 
+// In place over maps (H, S, S) of raw scores: each row becomes its softmax over the allowed keys
+// (causal: keys <= the row), the rest 0. The plain three-pass row softmax of the unfused baseline
+// (Blas::attention_baseline); the forward never uses it.
+void softmax_rows(cudaStream_t stream, float* maps, int H, int S, bool causal);
+
 // Per-head statistics of F32 maps (H, S, S) already on the device, so `stats` needs no map
 // transfer. Same definitions as analysis::head_stats_reference (engine/head_stats.cpp): over
 // allowed entries only (causal: j <= i). out (H, kHeadStatFields) doubles in HeadStatField order;

@@ -4,7 +4,9 @@
 #include <chrono>
 #include <cstdio>
 
+#include "engine/architecture.h"
 #include "engine/cuda_forward.h"
+#include "engine/cuda_kernel_bench.h"
 #include "engine/error.h"
 
 namespace headmap::cli {
@@ -14,6 +16,31 @@ double median(std::vector<double> values) {
     std::sort(values.begin(), values.end());
     const size_t n = values.size();
     return n % 2 ? values[n / 2] : 0.5 * (values[n / 2 - 1] + values[n / 2]);
+}
+
+// The fused kernel against the unfused baseline (cuBLAS + row softmax + cuBLAS) at the model's
+// attention shape, outside the forward: one JSON line.
+void print_attention_kernel_bench(const Engine& engine, int S, int runs, const CudaBandwidth& bw) {
+    const ModelConfig& config = engine.config();
+    const AttentionShape shape{S, config.n_head, config.head_dim(),
+                               arch_for(config.model_type).causal};
+    const AttentionKernelTimes t = bench_attention_kernels(shape, runs);
+    // Each kernel's map bytes over its time, as a fraction of the measured device write bandwidth.
+    const auto fraction = [&](double bytes, double ms) {
+        return ms > 0 ? bytes / (ms * 1e6) / bw.device_write_gbps : 0.0;
+    };
+    std::printf(
+        "{\"impl\": \"headmap-cuda-attention\", \"seq\": %d, \"heads\": %d, \"head_dim\": %d, "
+        "\"causal\": %s, \"runs\": %d, \"fused_ms\": %.4f, \"fused_f16_ms\": %.4f, "
+        "\"baseline_ms\": %.4f, \"fused_speedup_vs_baseline\": %.2f, \"map_bytes\": %.0f, "
+        "\"device_write_gbps\": %.1f, \"fused_write_fraction_of_hbm\": %.3f, "
+        "\"fused_f16_write_fraction_of_hbm\": %.3f, \"max_abs_maps_vs_baseline\": %.3g, "
+        "\"max_abs_ctx_vs_baseline\": %.3g}\n",
+        shape.seq, shape.n_head, shape.head_dim, shape.causal ? "true" : "false", runs, t.fused_ms,
+        t.fused_f16_ms, t.baseline_ms, t.fused_ms > 0 ? t.baseline_ms / t.fused_ms : 0.0,
+        t.map_bytes, bw.device_write_gbps, fraction(t.map_bytes, t.fused_ms),
+        fraction(t.map_bytes / 2, t.fused_f16_ms), t.max_abs_maps, t.max_abs_ctx);
+    std::fflush(stdout);
 }
 
 }  // namespace
@@ -74,6 +101,8 @@ void print_cuda_bench(Engine& engine, const std::vector<Encoding>& inputs, int r
         copy_bound_ms, median(wall) / copy_bound_ms,
         attention_ms > 0 ? device_bound_ms / attention_ms : 0.0, maps);
     std::fflush(stdout);
+    if (inputs.size() == 1)
+        print_attention_kernel_bench(engine, int(inputs[0].ids.size()), runs, bw);
 }
 
 }  // namespace headmap::cli

@@ -10,7 +10,9 @@
 
 namespace headmap::cli {
 
-// Prints one JSON line for `inputs` (run one after another, `runs` times after a warm-up).
+// Prints one JSON line for `inputs` (run one after another, `runs` times after a warm-up); for a
+// single input, a second line times the fused attention kernel against the unfused cuBLAS +
+// softmax baseline at that shape (engine/cuda_kernel_bench.h).
 void print_cuda_bench(Engine& engine, const std::vector<Encoding>& inputs, int runs,
                       const std::string& source_key, const std::string& name);
 
