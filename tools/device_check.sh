@@ -14,7 +14,11 @@ if [ ! -f "$pack" ]; then
     exit 2
 fi
 root=$(mktemp -d /tmp/headmap-device.XXXXXX)
-tar -C "$root" -xJf "$pack"
+if command -v xz >/dev/null; then
+    tar -C "$root" -xJf "$pack"
+else  # an image without xz-utils: Python's lzma reads it too
+    python3 -c 'import sys, tarfile; tarfile.open(sys.argv[1]).extractall(sys.argv[2])' "$pack" "$root"
+fi
 src=$(cat "$root/source_dir")
 # The suites hold the packing checkout's absolute paths (fixtures, weights): make that path this.
 if [ "$(realpath "$src" 2>/dev/null)" != "$(realpath .)" ]; then
