@@ -54,7 +54,7 @@ AttentionKernelTimes bench_attention_kernels(const AttentionShape& shape, int ru
                 "cudaMemcpyAsync");
     cuda::Blas blas;
     cuda::Event start(true), end(true);
-    const auto median_ms = [&](auto&& enqueue) {
+    const auto run_times = [&](auto&& enqueue) {
         std::vector<double> times;
         for (int run = -1; run < runs; ++run) {  // run -1 warms up
             start.record(stream.get());
@@ -63,20 +63,19 @@ AttentionKernelTimes bench_attention_kernels(const AttentionShape& shape, int ru
             end.synchronize();
             if (run >= 0) times.push_back(end.milliseconds_since(start));
         }
-        std::sort(times.begin(), times.end());
-        return times.empty() ? 0.0 : times[times.size() / 2];
+        return times;
     };
     AttentionKernelTimes t;
     t.map_bytes = double(map_count) * sizeof(float);
-    t.fused_ms = median_ms([&] {
+    t.fused_ms = run_times([&] {
         cuda::attention(stream.get(), ctx.data(), maps.data(), cuda::MapType::F32, qkv.data(),
                         shape);
     });
-    t.fused_f16_ms = median_ms([&] {
+    t.fused_f16_ms = run_times([&] {
         cuda::attention(stream.get(), ctx.data(), maps_f16.data(), cuda::MapType::F16, qkv.data(),
                         shape);
     });
-    t.baseline_ms = median_ms([&] {
+    t.baseline_ms = run_times([&] {
         blas.attention_baseline(stream.get(), ctx_baseline.data(), maps_baseline.data(), qkv.data(),
                                 shape, cuda::GemmMath::Exact);
     });

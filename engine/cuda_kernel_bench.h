@@ -4,17 +4,21 @@
 // C++ header, so the CLI builds the same without the toolkit (then it throws).
 #pragma once
 
+#include <vector>
+
 #include "kernels/types.h"
 
 namespace headmap {
 
+// Each kernel's milliseconds, one entry per timed run (device events), and a check that the
+// fused kernel and the baseline compute the same attention.
 struct AttentionKernelTimes {
-    double fused_ms = 0;      // fused kernel, F32 maps: median over runs (device events)
-    double fused_f16_ms = 0;  // fused kernel, F16 maps
-    double baseline_ms = 0;   // cuBLAS + softmax_rows + cuBLAS, exact FP32
-    double map_bytes = 0;     // bytes of one set of F32 maps, H * S * S * 4
-    double max_abs_maps = 0;  // fused vs baseline F32 maps: both must be the same softmax
-    double max_abs_ctx = 0;   // fused vs baseline P·V
+    std::vector<double> fused_ms;      // fused kernel, F32 maps
+    std::vector<double> fused_f16_ms;  // fused kernel, F16 maps
+    std::vector<double> baseline_ms;   // cuBLAS + softmax_rows + cuBLAS, exact FP32
+    double map_bytes = 0;              // bytes of one set of F32 maps, H * S * S * 4
+    double max_abs_maps = 0;           // fused vs baseline F32 maps: both must be the same softmax
+    double max_abs_ctx = 0;            // fused vs baseline P·V
 };
 
 // Times each kernel `runs` times after one warm-up. Throws headmap::Error without CUDA.

@@ -8,15 +8,10 @@
 #include "engine/cuda_forward.h"
 #include "engine/cuda_kernel_bench.h"
 #include "engine/error.h"
+#include "tools/cli/median.h"
 
 namespace headmap::cli {
 namespace {
-
-double median(std::vector<double> values) {
-    std::sort(values.begin(), values.end());
-    const size_t n = values.size();
-    return n % 2 ? values[n / 2] : 0.5 * (values[n / 2 - 1] + values[n / 2]);
-}
 
 // The fused kernel against the unfused baseline (cuBLAS + row softmax + cuBLAS) at the model's
 // attention shape, outside the forward: one JSON line.
@@ -25,6 +20,8 @@ void print_attention_kernel_bench(const Engine& engine, int S, int runs, const C
     const AttentionShape shape{S, config.n_head, config.head_dim(),
                                arch_for(config.model_type).causal};
     const AttentionKernelTimes t = bench_attention_kernels(shape, runs);
+    const double fused_ms = median(t.fused_ms), fused_f16_ms = median(t.fused_f16_ms);
+    const double baseline_ms = median(t.baseline_ms);
     // Each kernel's map bytes over its time, as a fraction of the measured device write bandwidth.
     const auto fraction = [&](double bytes, double ms) {
         return ms > 0 ? bytes / (ms * 1e6) / bw.device_write_gbps : 0.0;
@@ -36,10 +33,10 @@ void print_attention_kernel_bench(const Engine& engine, int S, int runs, const C
         "\"device_write_gbps\": %.1f, \"fused_write_fraction_of_hbm\": %.3f, "
         "\"fused_f16_write_fraction_of_hbm\": %.3f, \"max_abs_maps_vs_baseline\": %.3g, "
         "\"max_abs_ctx_vs_baseline\": %.3g}\n",
-        shape.seq, shape.n_head, shape.head_dim, shape.causal ? "true" : "false", runs, t.fused_ms,
-        t.fused_f16_ms, t.baseline_ms, t.fused_ms > 0 ? t.baseline_ms / t.fused_ms : 0.0,
-        t.map_bytes, bw.device_write_gbps, fraction(t.map_bytes, t.fused_ms),
-        fraction(t.map_bytes / 2, t.fused_f16_ms), t.max_abs_maps, t.max_abs_ctx);
+        shape.seq, shape.n_head, shape.head_dim, shape.causal ? "true" : "false", runs, fused_ms,
+        fused_f16_ms, baseline_ms, fused_ms > 0 ? baseline_ms / fused_ms : 0.0, t.map_bytes,
+        bw.device_write_gbps, fraction(t.map_bytes, fused_ms),
+        fraction(t.map_bytes / 2, fused_f16_ms), t.max_abs_maps, t.max_abs_ctx);
     std::fflush(stdout);
 }
 

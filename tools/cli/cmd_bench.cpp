@@ -22,6 +22,7 @@
 #include "tools/cli/args.h"
 #include "tools/cli/bench_cuda.h"
 #include "tools/cli/commands.h"
+#include "tools/cli/median.h"
 #include "tools/cli/model_input.h"
 
 namespace headmap::cli {
@@ -31,12 +32,6 @@ using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point start) {
     return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-double median(std::vector<double> values) {
-    std::sort(values.begin(), values.end());
-    const size_t n = values.size();
-    return n % 2 ? values[n / 2] : 0.5 * (values[n / 2 - 1] + values[n / 2]);
 }
 
 double sgemm_gflops(int S, int C, int N, int threads) {
