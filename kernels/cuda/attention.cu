@@ -314,12 +314,11 @@ __global__ void attention_reference_kernel(float* __restrict__ ctx, float* __res
     }
 }
 
-// The float nearest to reference::attention's double 1/sqrt(D).
+}  // namespace
+
 float attention_scale(int D) {
     return float(1.0 / std::sqrt(double(D)));
 }
-
-}  // namespace
 
 int attention_max_seq(int head_dim) {
     check_head_dim(head_dim);

@@ -1,6 +1,5 @@
 #include "kernels/cuda/gemm.h"
 
-#include <cmath>
 #include <string>
 
 #include "engine/error.h"
@@ -58,7 +57,7 @@ void Blas::attention_baseline(cudaStream_t stream, float* ctx, float* maps, cons
     set_stream_and_math(stream, math);
     const cublasComputeType_t compute =
         math == GemmMath::Exact ? CUBLAS_COMPUTE_32F_PEDANTIC : CUBLAS_COMPUTE_32F_FAST_TF32;
-    const float scale = float(1.0 / std::sqrt(double(D))), one = 1.0f, zero = 0.0f;
+    const float scale = attention_scale(D), one = 1.0f, zero = 0.0f;
     const long long ld = 3LL * C;  // qkv's row stride
     // Head h's Q, K, V (S, D) row-major with stride 3C are cuBLAS's (D, S) matrices Q^T, K^T, V^T.
     // Scores: the row-major map (S, S) is the column-major M^T = K · Q^T = op_T(K^T) · Q^T.

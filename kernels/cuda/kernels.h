@@ -45,6 +45,10 @@ void attention(cudaStream_t stream, float* ctx, void* maps, MapType map_type, co
 // The longest S the fused kernel takes for this head size (its shared memory bound).
 int attention_max_seq(int head_dim);
 
+// The score scale every attention here applies: the float nearest to reference::attention's double
+// 1/sqrt(D).
+float attention_scale(int head_dim);
+
 // The plain reference: one thread per (head, query row), three passes, F32 maps. Kept for tests.
 void attention_reference(cudaStream_t stream, float* ctx, float* maps, const float* qkv,
                          const AttentionShape& shape);
