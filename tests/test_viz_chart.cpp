@@ -168,6 +168,89 @@ TEST_CASE("chart: markers where the data maps, ticks, labels, legend") {
     CHECK(find_text(chart(font(), points, {}, o), "medoid") == nullptr);
 }
 
+TEST_CASE("chart: point labels never overlap; crowded plain labels are left out and counted") {
+    // A crowd of 40 labelled points around the origin (one of them emphasised), one unlabelled
+    // point in it, and four lone points at the corners.
+    std::vector<ChartPoint> points;
+    for (int i = 0; i < 40; ++i) {
+        ChartPoint p = point(0.02 * (i % 8), 0.03 * (i / 8), i % 3);
+        p.emphasised = i == 17;
+        p.label = p.emphasised ? "MEDOID" : "P";
+        if (!p.emphasised)
+            p.label += std::to_string(i);  // (not "P" + ...: a g++ 12 false -Wrestrict)
+        points.push_back(p);
+    }
+    points.push_back(point(0.05, 0.05));
+    for (double x : {-10.0, 10.0})
+        for (double y : {-10.0, 10.0}) {
+            ChartPoint p = point(x, y, 1);
+            p.label = "far" + std::to_string(int(x)) + "," + std::to_string(int(y));
+            points.push_back(p);
+        }
+    ChartLayout L;
+    const Scene scene = chart(font(), points, {}, ChartOptions{}, &L);
+
+    // The boxes of the drawn point labels (every text that names a point).
+    struct Box {
+        float x0, y0, x1, y1;
+    };
+    std::vector<Box> boxes;
+    size_t drawn = 0;
+    for (const TextItem* t : items_of<TextItem>(scene)) {
+        const bool names_point =
+            t->utf8.rfind("P", 0) == 0 || t->utf8.rfind("far", 0) == 0 || t->utf8 == "MEDOID";
+        if (!names_point) continue;
+        ++drawn;
+        const float w = font().text_width(t->utf8, t->size, t->bold);
+        const float h = font().ascent(t->size) + font().descent(t->size);
+        const float x0 = t->anchor == Anchor::Start ? t->x
+                         : t->anchor == Anchor::End ? t->x - w
+                                                    : t->x - 0.5f * w;
+        REQUIRE((t->baseline == Baseline::Top || t->baseline == Baseline::Bottom));
+        const float y0 = t->baseline == Baseline::Top ? t->y : t->y - h;
+        boxes.push_back({x0, y0, x0 + w, y0 + h});
+        CHECK(x0 >= L.plot_x);
+        CHECK(x0 + w <= L.plot_x + L.plot_w);
+        CHECK(y0 >= L.plot_y);
+        CHECK(y0 + h <= L.plot_y + L.plot_h);
+    }
+    for (size_t a = 0; a < boxes.size(); ++a)
+        for (size_t b = a + 1; b < boxes.size(); ++b) {
+            const Box &p = boxes[a], &q = boxes[b];
+            INFO("labels ", a, " and ", b);
+            CHECK_FALSE((p.x0 < q.x1 && q.x0 < p.x1 && p.y0 < q.y1 && q.y0 < p.y1));
+        }
+    // No label covers a marker (its own sits beside it, 1 or 2 px away).
+    for (const Box& b : boxes)
+        for (const ChartPoint& p : points) {
+            const float cx = L.to_x(p.x), cy = L.to_y(p.y), r = p.emphasised ? 6.5f : 4;
+            const float dx = cx - std::clamp(cx, b.x0, b.x1), dy = cy - std::clamp(cy, b.y0, b.y1);
+            CHECK(dx * dx + dy * dy >= r * r);
+        }
+    // The crowd cannot hold 40 labels; the lone points and the emphasised one keep theirs.
+    CHECK(L.hidden_labels > 10);
+    CHECK(drawn + L.hidden_labels == 44);
+    CHECK(drawn >= 6);
+    for (const char* text : {"MEDOID", "far-10,-10", "far-10,10", "far10,-10", "far10,10", "P0"}) {
+        INFO(text);
+        CHECK(find_text(scene, text) != nullptr);
+    }
+    const std::string note =
+        std::to_string(L.hidden_labels) + " of 44 point labels left out where they would overlap";
+    const TextItem* shown_note = find_text(scene, note);
+    REQUIRE(shown_note != nullptr);
+    CHECK(shown_note->y > L.plot_y + L.plot_h);
+    check_inside(scene);
+
+    // With room for every label, none is left out and there is no note.
+    ChartLayout sparse;
+    const Scene roomy =
+        chart(font(), std::span<const ChartPoint>(points).last(4), {}, ChartOptions{}, &sparse);
+    CHECK(sparse.hidden_labels == 0);
+    for (const TextItem* t : items_of<TextItem>(roomy))
+        CHECK(t->utf8.find("left out") == std::string::npos);
+}
+
 TEST_CASE("chart: lines through their points, integer x ticks") {
     const std::vector<ChartLine> lines = {{{0, 1, 2, 3, 4, 5}, {0.1, 0.3, 0.2, 0.5, 0.4, 0.45}, 2},
                                           {{0, 5}, {0.25, 0.3}, 0}};

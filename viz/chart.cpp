@@ -50,6 +50,96 @@ std::string format_tick(double v, int decimals) {
     return detail::format_fixed(v, decimals);
 }
 
+// A label's box in scene coordinates.
+struct Box {
+    float x0, y0, x1, y1;
+    bool overlaps(const Box& b) const { return x0 < b.x1 && b.x0 < x1 && y0 < b.y1 && b.y0 < y1; }
+    bool inside(const Box& b) const { return x0 >= b.x0 && x1 <= b.x1 && y0 >= b.y0 && y1 <= b.y1; }
+    bool touches_disc(float cx, float cy, float r) const {
+        const float dx = cx - std::clamp(cx, x0, x1), dy = cy - std::clamp(cy, y0, y1);
+        return dx * dx + dy * dy < r * r;
+    }
+};
+
+// The point labels, each beside its marker at the first of six spots (right-above, right-below,
+// left-above, left-below, above, below) that stays 2 px inside the plot box and clears every
+// marker and every label placed before it. Emphasised points are placed first and always
+// labelled: with no clear spot, the first inside the box that clears the other labels, else the
+// first inside the box, else right-above. A plain label with no clear spot is left out (a crowd
+// of overlapping labels reads as none), which the caller counts and reports.
+std::vector<TextItem> place_point_labels(const Font& font, std::span<const ChartPoint> points,
+                                         const ChartLayout& L) {
+    const float h = font.ascent(kPointLabelSize) + font.descent(kPointLabelSize);
+    const Box plot{L.plot_x + 2, L.plot_y + 2, L.plot_x + L.plot_w - 2, L.plot_y + L.plot_h - 2};
+    auto radius = [](const ChartPoint& p) { return p.emphasised ? kEmphasisedMarker : kMarker; };
+    std::vector<TextItem> labels;
+    std::vector<Box> placed;
+    for (bool emphasised : {true, false})
+        for (size_t i = 0; i < points.size(); ++i) {
+            const ChartPoint& p = points[i];
+            if (p.label.empty() || p.emphasised != emphasised) continue;
+            const float r = radius(p), cx = L.to_x(p.x), cy = L.to_y(p.y);
+            std::string text = font.elide(p.label, kPointLabelSize, 0.5f * L.plot_w, emphasised);
+            const float w = font.text_width(text, kPointLabelSize, emphasised);
+            // (x, y, anchor, baseline) of each spot; the box follows from the anchor and baseline.
+            struct Spot {
+                float x, y;
+                Anchor anchor;
+                Baseline baseline;
+            };
+            const Spot spots[] = {
+                {cx + r + 2, cy - r * 0.5f, Anchor::Start, Baseline::Bottom},
+                {cx + r + 2, cy + r * 0.5f, Anchor::Start, Baseline::Top},
+                {cx - r - 2, cy - r * 0.5f, Anchor::End, Baseline::Bottom},
+                {cx - r - 2, cy + r * 0.5f, Anchor::End, Baseline::Top},
+                {cx, cy - r - 1, Anchor::Middle, Baseline::Bottom},
+                {cx, cy + r + 1, Anchor::Middle, Baseline::Top},
+            };
+            auto box_of = [&](const Spot& s) {
+                const float x0 = s.anchor == Anchor::Start ? s.x
+                                 : s.anchor == Anchor::End ? s.x - w
+                                                           : s.x - 0.5f * w;
+                const float y0 = s.baseline == Baseline::Top ? s.y : s.y - h;
+                return Box{x0, y0, x0 + w, y0 + h};
+            };
+            auto clears_labels = [&](const Box& b) {
+                return std::none_of(placed.begin(), placed.end(),
+                                    [&](const Box& q) { return b.overlaps(q); });
+            };
+            auto clears_markers = [&](const Box& b) {
+                for (size_t j = 0; j < points.size(); ++j)
+                    if (j != i &&
+                        b.touches_disc(L.to_x(points[j].x), L.to_y(points[j].y), radius(points[j])))
+                        return false;
+                return true;
+            };
+            const Spot* chosen = nullptr;
+            for (const Spot& s : spots) {
+                const Box b = box_of(s);
+                if (b.inside(plot) && clears_labels(b) && clears_markers(b)) {
+                    chosen = &s;
+                    break;
+                }
+            }
+            if (!chosen && emphasised) {
+                for (const Spot& s : spots)
+                    if (box_of(s).inside(plot) && clears_labels(box_of(s))) {
+                        chosen = &s;
+                        break;
+                    }
+                for (const Spot& s : spots)
+                    if (!chosen && box_of(s).inside(plot)) chosen = &s;
+                if (!chosen) chosen = &spots[0];
+            }
+            if (!chosen) continue;
+            placed.push_back(box_of(*chosen));
+            labels.push_back(TextItem{std::move(text), chosen->x, chosen->y, kPointLabelSize,
+                                      kPointLabel, chosen->anchor, chosen->baseline, 0,
+                                      emphasised});
+        }
+    return labels;
+}
+
 }  // namespace
 
 Color category_color(int group) {
@@ -151,7 +241,20 @@ Scene chart(const Font& font, std::span<const ChartPoint> points, std::span<cons
     L.plot_w = options.width;
     L.plot_h = options.height;
     const float x_ticks_bottom = L.plot_y + L.plot_h + kTickLength + 2 + kTickSize * line_h;
-    const float bottom = x_ticks_bottom + (has_x_label ? kGap + kAxisLabelSize * line_h : 0);
+    const float x_label_bottom =
+        x_ticks_bottom + (has_x_label ? kGap + kAxisLabelSize * line_h : 0);
+    std::vector<TextItem> point_labels = place_point_labels(font, points, L);
+    L.hidden_labels = 0;
+    for (const ChartPoint& p : points) L.hidden_labels += !p.label.empty();
+    L.hidden_labels -= point_labels.size();
+    // A note under the axis label says how many labels were left out, so no reader takes an
+    // unlabelled marker for an unnamed one.
+    const std::string hidden_note =
+        L.hidden_labels == 0 ? std::string()
+                             : std::to_string(L.hidden_labels) + " of " +
+                                   std::to_string(L.hidden_labels + point_labels.size()) +
+                                   " point labels left out where they would overlap";
+    const float bottom = x_label_bottom + (hidden_note.empty() ? 0 : kGap + kTickSize * line_h);
 
     Scene scene;
     float last_x_tick_half = 0;
@@ -199,22 +302,7 @@ Scene chart(const Font& font, std::span<const ChartPoint> points, std::span<cons
                 scene.add(CircleItem{L.to_x(p.x), L.to_y(p.y), kMarker, fill,
                                      Color{255, 255, 255, 255}, 0.75f});
         }
-    // Labels beside their markers, flipped to the other side where they would leave the box.
-    for (const ChartPoint& p : points) {
-        if (p.label.empty()) continue;
-        const float r = p.emphasised ? kEmphasisedMarker : kMarker;
-        const float cx = L.to_x(p.x), cy = L.to_y(p.y);
-        const std::string text =
-            font.elide(p.label, kPointLabelSize, 0.5f * L.plot_w, p.emphasised);
-        const float w = font.text_width(text, kPointLabelSize, p.emphasised);
-        const bool right = cx + r + 2 + w <= px1 - 2;
-        const bool above = cy - r - kPointLabelSize * line_h >= py0 + 2;
-        scene.add(TextItem{text, right ? cx + r + 2 : cx - r - 2,
-                           above ? cy - r * 0.5f : cy + r * 0.5f, kPointLabelSize, kPointLabel,
-                           right ? Anchor::Start : Anchor::End,
-                           above ? Baseline::Bottom : Baseline::Top, 0, p.emphasised});
-    }
-
+    for (TextItem& label : point_labels) scene.add(std::move(label));
     for (double v : L.x_ticks) {
         const float x = L.to_x(v);
         scene.add(RectItem{x - 0.5f, py1, 1, kTickLength, kFrame});
@@ -233,6 +321,9 @@ Scene chart(const Font& font, std::span<const ChartPoint> points, std::span<cons
     if (has_y_label)
         scene.add(TextItem{options.y_label, kMargin, 0.5f * (py0 + py1), kAxisLabelSize, kDarkText,
                            Anchor::Middle, Baseline::Top, -90});
+    if (!hidden_note.empty())
+        scene.add(TextItem{hidden_note, px1, x_label_bottom + kGap, kTickSize, kPointLabel,
+                           Anchor::End, Baseline::Top});
     if (has_title)
         scene.add(TextItem{options.title, 0.5f * scene.width, kMargin, kTitleSize, kDarkText,
                            Anchor::Middle, Baseline::Top, 0, true});

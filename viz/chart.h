@@ -53,6 +53,7 @@ struct ChartLayout {
     float plot_x = 0, plot_y = 0, plot_w = 0, plot_h = 0;
     double x_min = 0, x_max = 1, y_min = 0, y_max = 1;
     std::vector<double> x_ticks, y_ticks;
+    size_t hidden_labels = 0;  // point labels left out because every spot for them was taken
     float to_x(double x) const { return plot_x + float((x - x_min) / (x_max - x_min)) * plot_w; }
     float to_y(double y) const {
         return plot_y + plot_h - float((y - y_min) / (y_max - y_min)) * plot_h;
@@ -62,8 +63,11 @@ struct ChartLayout {
 // Axis limits come from the data (points and line vertices) with a 5% margin (a single value
 // gets +-0.5; no data at all gives [0, 1]). Non-finite coordinates, lines whose xs and ys differ
 // in length, negative groups and a non-positive plot size are headmap::Error.
+// Point labels never overlap each other: each goes at the first free spot around its marker
+// (emphasised points first, then the rest in order), and a plain label with no free spot inside
+// the plot box is left out, counted in ChartLayout::hidden_labels and noted under the x axis.
 // Drawing order: grid lines, frame, lines, plain markers, emphasised markers, point labels, ticks,
-// axis labels, title, legend.
+// axis labels, the note, title, legend.
 Scene chart(const Font& font, std::span<const ChartPoint> points, std::span<const ChartLine> lines,
             const ChartOptions& options, ChartLayout* layout_out = nullptr);
 
