@@ -63,9 +63,10 @@ struct ChartLayout {
 // Axis limits come from the data (points and line vertices) with a 5% margin (a single value
 // gets +-0.5; no data at all gives [0, 1]). Non-finite coordinates, lines whose xs and ys differ
 // in length, negative groups and a non-positive plot size are headmap::Error.
-// Point labels never overlap each other: each goes at the first free spot around its marker
-// (emphasised points first, then the rest in order), and a plain label with no free spot inside
-// the plot box is left out, counted in ChartLayout::hidden_labels and noted under the x axis.
+// Point labels: each goes at the first spot around its marker that is inside the plot box and
+// clear of every marker and earlier label (emphasised points first and always labelled, then the
+// rest in order); a plain label with no clear spot is left out, counted in
+// ChartLayout::hidden_labels and noted under the x axis.
 // Drawing order: grid lines, frame, lines, plain markers, emphasised markers, point labels, ticks,
 // axis labels, the note, title, legend.
 Scene chart(const Font& font, std::span<const ChartPoint> points, std::span<const ChartLine> lines,
