@@ -113,22 +113,18 @@ std::vector<TextItem> place_point_labels(const Font& font, std::span<const Chart
                         return false;
                 return true;
             };
-            const Spot* chosen = nullptr;
-            for (const Spot& s : spots) {
-                const Box b = box_of(s);
-                if (b.inside(plot) && clears_labels(b) && clears_markers(b)) {
-                    chosen = &s;
-                    break;
-                }
-            }
+            auto first_spot = [&](auto&& acceptable) -> const Spot* {
+                for (const Spot& s : spots)
+                    if (acceptable(box_of(s))) return &s;
+                return nullptr;
+            };
+            const Spot* chosen = first_spot([&](const Box& b) {
+                return b.inside(plot) && clears_labels(b) && clears_markers(b);
+            });
             if (!chosen && emphasised) {
-                for (const Spot& s : spots)
-                    if (box_of(s).inside(plot) && clears_labels(box_of(s))) {
-                        chosen = &s;
-                        break;
-                    }
-                for (const Spot& s : spots)
-                    if (!chosen && box_of(s).inside(plot)) chosen = &s;
+                chosen =
+                    first_spot([&](const Box& b) { return b.inside(plot) && clears_labels(b); });
+                if (!chosen) chosen = first_spot([&](const Box& b) { return b.inside(plot); });
                 if (!chosen) chosen = &spots[0];
             }
             if (!chosen) continue;
@@ -322,8 +318,8 @@ Scene chart(const Font& font, std::span<const ChartPoint> points, std::span<cons
         scene.add(TextItem{options.y_label, kMargin, 0.5f * (py0 + py1), kAxisLabelSize, kDarkText,
                            Anchor::Middle, Baseline::Top, -90});
     if (!hidden_note.empty())
-        scene.add(TextItem{hidden_note, px1, x_label_bottom + kGap, kTickSize, kPointLabel,
-                           Anchor::End, Baseline::Top});
+        scene.add(TextItem{font.elide(hidden_note, kTickSize, L.plot_w), px1, x_label_bottom + kGap,
+                           kTickSize, kPointLabel, Anchor::End, Baseline::Top});
     if (has_title)
         scene.add(TextItem{options.title, 0.5f * scene.width, kMargin, kTitleSize, kDarkText,
                            Anchor::Middle, Baseline::Top, 0, true});
