@@ -242,6 +242,14 @@ TEST_CASE("chart: point labels never overlap; crowded plain labels are left out 
     CHECK(shown_note->y > L.plot_y + L.plot_h);
     check_inside(scene);
 
+    // A small chart leaves out more, and its note still fits on the page.
+    ChartOptions small;
+    small.width = 90, small.height = 70;
+    ChartLayout small_layout;
+    const Scene cramped = chart(font(), points, {}, small, &small_layout);
+    CHECK(small_layout.hidden_labels > L.hidden_labels);
+    check_inside(cramped);
+
     // With room for every label, none is left out and there is no note.
     ChartLayout sparse;
     const Scene roomy =
