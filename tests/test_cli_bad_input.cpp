@@ -507,6 +507,26 @@ TEST_CASE("error messages stay one line when the input holds newlines") {
     CHECK(entries(tmp.path).empty());
 }
 
+TEST_CASE("error messages quoting file contents: control bytes escaped, megabyte lines cut") {
+    // A merges.txt line whose first token holds a vertical tab, an escape, a NUL and 100,000
+    // more bytes: the error quotes it, and must stay one short line that still ends with what
+    // was expected.
+    TempDir tok;
+    fs::copy_file(byte_tokenizer() / "vocab.json", tok / "vocab.json");
+    std::string token = "a\v\x1b";
+    token += '\0';
+    token += std::string(100000, 'a');
+    write_file(tok / "merges.txt", "#version: 0.2\n" + token + " b\n");
+    const CommandResult r = run_cli("tokenize --model " + quote(kTiny.string()) + " --tokenizer " +
+                                    quote(tok.path.string()) + " --text x");
+    check_error(r, "merges.txt");
+    CHECK(r.err.size() < 1200);
+    CHECK(contains(r.err, "a\\x0b\\x1b\\x00aaa"));
+    CHECK(contains(r.err, " bytes left out ...] "));
+    CHECK(std::none_of(r.err.begin(), r.err.end() - 1,
+                       [](char c) { return static_cast<unsigned char>(c) < 0x20; }));
+}
+
 // ============================================================================================
 // 4. make-random, 5. bench
 // ============================================================================================

@@ -75,19 +75,10 @@ constexpr const char* kUsage =
     "--model takes a directory or a Hugging Face id found in the local cache (HF_HUB_CACHE, "
     "HF_HOME).\n";
 
-// Errors quote user input (paths, option values), which may hold line breaks; the contract is
-// one line on stderr, so they are shown escaped.
+// headmap::Error messages are one line already; std exceptions (filesystem errors quoting a path,
+// say) get the same treatment here.
 void print_error(const std::string& message) {
-    std::string line;
-    for (char c : message) {
-        if (c == '\n')
-            line += "\\n";
-        else if (c == '\r')
-            line += "\\r";
-        else
-            line += c;
-    }
-    std::fprintf(stderr, "headmap: error: %s\n", line.c_str());
+    std::fprintf(stderr, "headmap: error: %s\n", headmap::one_line(message).c_str());
 }
 
 }  // namespace
