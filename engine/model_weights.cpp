@@ -112,6 +112,13 @@ void pack_qkv(const ModelConfig& config, const ArchSpec& arch, ModelWeights& wei
 
 void bind_weights(WeightStore& store, const ModelConfig& config, const ArchSpec& arch,
                   ModelWeights& weights, const std::string& source) {
+    // Every layer has tensors of its own: a layer count beyond the file's tensor count is wrong,
+    // and is said before anything is sized from it (2^24 layers would build 200 M slot names).
+    const size_t tensors = store.archive().tensors().size();
+    if (size_t(config.n_layer) > tensors)
+        throw Error(source + ": the config gives " + std::to_string(config.n_layer) +
+                    " layers, but the weights hold only " + std::to_string(tensors) +
+                    " tensors (expected several per layer)");
     std::vector<WeightSlot> slots = weight_slots(config, arch, weights);
     const std::string& probe = slots.front().name;
     std::string prefix;

@@ -202,6 +202,11 @@ TEST_CASE("bad checkpoint: wrong dtype and wrong shape name the tensor and both 
              edit_config(file.parent_path(), [](json& c) { c["n_embd"] = 48; });
          },
          {"wte.weight", "[50257, 48]", "[50257, 24]"}},
+        {"config.json n_layer of 2^24 (refused before 2^24 layers are laid out)",
+         [](const fs::path& file) {
+             edit_config(file.parent_path(), [](json& c) { c["n_layer"] = 1 << 24; });
+         },
+         {"gives 16777216 layers", "hold only"}},
         {"config.json vocab_size smaller than the tokenizer's ids",
          // (the byte tokenizer's ids: 'e' is 68; the model checks them before loading weights)
          [](const fs::path& file) {
