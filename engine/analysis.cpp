@@ -10,6 +10,26 @@
 
 namespace headmap::analysis {
 
+void check_attention_maps(std::span<const float> maps, int n_maps, int seq, bool causal,
+                          const char* where) {
+    if (seq <= 0 || n_maps < 0 || maps.size() != size_t(n_maps) * size_t(seq) * size_t(seq))
+        throw Error(std::string(where) + ": " + std::to_string(maps.size()) + " values are not " +
+                    std::to_string(n_maps) + " maps of " + std::to_string(seq) + " x " +
+                    std::to_string(seq));
+    const size_t S = size_t(seq);
+    for (size_t m = 0; m < size_t(n_maps); ++m)
+        for (size_t i = 0; i < S; ++i) {
+            const float* row = maps.data() + (m * S + i) * S;
+            const size_t keys = causal ? i + 1 : S;
+            for (size_t j = 0; j < keys; ++j)
+                if (!(row[j] >= 0.0f) || !std::isfinite(row[j]))
+                    throw Error(std::string(where) + ": map " + std::to_string(m) + " entry (" +
+                                std::to_string(i) + ", " + std::to_string(j) + ") is " +
+                                std::to_string(row[j]) +
+                                " (expected finite attention weights >= 0)");
+        }
+}
+
 std::vector<double> residual_attention(std::span<const float> maps, int layers, int heads, int seq,
                                        HeadFusion fusion, double discard_ratio,
                                        const char* caller) {

@@ -28,6 +28,12 @@ struct HeadStats {
 // random maps, causal and not, with and without zeros); top5_mass's k-th largest entry is exact,
 // ties included. Maps are expected to hold finite values (with NaN the two paths may differ).
 
+// Throws headmap::Error, starting with `where`, unless `maps` is n_maps maps of S x S whose entries
+// are all finite and >= 0 (with `causal`, entries above the diagonal are not looked at). Names the
+// first bad entry as "map m entry (i, j)".
+void check_attention_maps(std::span<const float> maps, int n_maps, int seq, bool causal,
+                          const char* where);
+
 // One head's map (S, S), rows attending; the fast path on this thread.
 HeadStats head_stats(std::span<const float> map, int seq, bool causal, double threshold = 0.01);
 

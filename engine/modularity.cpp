@@ -6,6 +6,7 @@
 #include <string>
 #include <thread>
 
+#include "engine/analysis.h"
 #include "engine/error.h"
 #include "kernels/cpu/thread_pool.h"
 
@@ -256,25 +257,6 @@ void token_graph(const float* map, int seq, bool causal, double* graph, double s
     }
 }
 
-void check_maps(std::span<const float> maps, int n_maps, int seq, bool causal, const char* where) {
-    if (seq <= 0 || n_maps < 0 || maps.size() != size_t(n_maps) * size_t(seq) * size_t(seq))
-        throw Error(std::string(where) + ": " + std::to_string(maps.size()) + " values are not " +
-                    std::to_string(n_maps) + " maps of " + std::to_string(seq) + " x " +
-                    std::to_string(seq));
-    const size_t S = size_t(seq);
-    for (size_t m = 0; m < size_t(n_maps); ++m)
-        for (size_t i = 0; i < S; ++i) {
-            const float* row = maps.data() + (m * S + i) * S;
-            const size_t keys = causal ? i + 1 : S;
-            for (size_t j = 0; j < keys; ++j)
-                if (!(row[j] >= 0.0f) || !std::isfinite(row[j]))
-                    throw Error(std::string(where) + ": map " + std::to_string(m) + " entry (" +
-                                std::to_string(i) + ", " + std::to_string(j) + ") is " +
-                                std::to_string(row[j]) +
-                                " (expected finite attention weights >= 0)");
-        }
-}
-
 void check_graph(std::span<const double> weights, int n, const char* where) {
     if (n <= 0 || weights.size() != size_t(n) * size_t(n))
         throw Error(std::string(where) + ": " + std::to_string(weights.size()) +
@@ -297,7 +279,7 @@ void check_graph(std::span<const double> weights, int n, const char* where) {
 }  // namespace
 
 void attention_graph(std::span<const float> map, int seq, bool causal, std::span<double> graph) {
-    check_maps(map, 1, seq, causal, "attention_graph");
+    check_attention_maps(map, 1, seq, causal, "attention_graph");
     if (graph.size() != map.size())
         throw Error("attention_graph: the output holds " + std::to_string(graph.size()) +
                     " values, expected " + std::to_string(map.size()));
@@ -357,7 +339,7 @@ Communities louvain(std::span<const double> weights, int n, uint64_t seed) {
 
 std::vector<Communities> head_modularity(std::span<const float> maps, int n_maps, int seq,
                                          bool causal, int threads, uint64_t seed) {
-    check_maps(maps, n_maps, seq, causal, "head_modularity");
+    check_attention_maps(maps, n_maps, seq, causal, "head_modularity");
     if (threads <= 0) threads = int(std::thread::hardware_concurrency());
     std::vector<Communities> out(static_cast<size_t>(n_maps));
     for (Communities& c : out) c.community.resize(size_t(seq));

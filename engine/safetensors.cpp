@@ -149,7 +149,9 @@ json parse_json_object(std::string_view text, const std::string& what) {
 class MappedFile {
   public:
     explicit MappedFile(std::filesystem::path path) : path_(std::move(path)) {
-        const int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+        // O_NONBLOCK: opening a FIFO would otherwise wait for a writer forever; the S_ISREG check
+        // below then refuses it. (It changes nothing for a regular file.)
+        const int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
         if (fd < 0) fail(path_.string() + ": cannot open: " + std::strerror(errno));
         // The mapping outlives the descriptor, so close it on every path out of here.
         struct FdCloser {

@@ -5,8 +5,10 @@
 #include <algorithm>
 #include <cstring>
 #include <fstream>
+#include <limits>
 #include <sstream>
 
+#include "engine/analysis.h"
 #include "engine/architecture.h"
 #include "engine/engine.h"
 #include "engine/error.h"
@@ -45,9 +47,127 @@ fs::path default_model_dir() {
                 " was not found in weights/ (pass --model DIR|ID)");
 }
 
+namespace {
+
+// The header of a .npy file: the Python dict literal numpy writes, e.g.
+// {'descr': '<f4', 'fortran_order': False, 'shape': (2, 3, 7, 7), }
+// parsed exactly: the three keys once each and nothing else, string values in quotes, the shape
+// a tuple of decimal integers. A substring search would take "'shape': (2, 3x)" for (2, 3), or
+// find a '<f4' inside another field.
+struct NpyHeader {
+    std::string descr;
+    bool fortran_order = false;
+    std::vector<int64_t> shape;
+};
+
+NpyHeader parse_npy_header(const std::string& text, const std::string& where) {
+    size_t at = 0;
+    const auto bad = [&](const std::string& what) {
+        return Error(where + ": malformed .npy header (" + what +
+                     "; expected {'descr': ..., 'fortran_order': ..., 'shape': (...)})");
+    };
+    const auto skip_space = [&] {
+        while (at < text.size() && (text[at] == ' ' || text[at] == '\n' || text[at] == '\t')) ++at;
+    };
+    const auto expect = [&](char c) {
+        skip_space();
+        if (at >= text.size() || text[at] != c) throw bad(std::string("expected '") + c + "'");
+        ++at;
+    };
+    const auto accept = [&](char c) {
+        skip_space();
+        if (at < text.size() && text[at] == c) return ++at, true;
+        return false;
+    };
+    const auto quoted = [&] {
+        skip_space();
+        if (at >= text.size() || (text[at] != '\'' && text[at] != '"'))
+            throw bad("expected a quoted string");
+        const char quote = text[at++];
+        const size_t end = text.find(quote, at);
+        if (end == std::string::npos) throw bad("unterminated string");
+        std::string value = text.substr(at, end - at);
+        at = end + 1;
+        return value;
+    };
+    NpyHeader header;
+    bool seen[3] = {false, false, false};
+    expect('{');
+    while (!accept('}')) {
+        const std::string key = quoted();
+        expect(':');
+        skip_space();
+        if (key == "descr" && !seen[0]) {
+            header.descr = quoted();
+            seen[0] = true;
+        } else if (key == "fortran_order" && !seen[1]) {
+            if (text.compare(at, 4, "True") == 0) {
+                header.fortran_order = true, at += 4;
+            } else if (text.compare(at, 5, "False") == 0) {
+                header.fortran_order = false, at += 5;
+            } else {
+                throw bad("fortran_order is not True or False");
+            }
+            seen[1] = true;
+        } else if (key == "shape" && !seen[2]) {
+            expect('(');
+            while (!accept(')')) {
+                skip_space();
+                const size_t digits_start = at;
+                int64_t dim = 0;
+                while (at < text.size() && text[at] >= '0' && text[at] <= '9') {
+                    if (dim > (int64_t(1) << 40)) throw bad("a dimension is too large");
+                    dim = dim * 10 + (text[at++] - '0');
+                }
+                if (at == digits_start) throw bad("a dimension is not a whole number");
+                header.shape.push_back(dim);
+                if (!accept(',')) {
+                    expect(')');
+                    break;
+                }
+            }
+            seen[2] = true;
+        } else {
+            throw bad((key == "descr" || key == "fortran_order" || key == "shape"
+                           ? "repeated key '"
+                           : "unknown key '") +
+                      key + "'");
+        }
+        if (!accept(',')) {
+            expect('}');
+            break;
+        }
+    }
+    skip_space();
+    if (at != text.size()) throw bad("text after the closing '}'");
+    if (!seen[0] || !seen[1] || !seen[2]) throw bad("a key is missing");
+    return header;
+}
+
+}  // namespace
+
+size_t checked_element_count(std::span<const int64_t> shape, const std::string& where) {
+    size_t count = 1;
+    for (int64_t dim : shape) {
+        if (dim < 1 || dim > kMaxMapDimension)
+            throw Error(where + ": shape " + shape_text(shape) + " has a dimension of " +
+                        std::to_string(dim) + " (expected 1.." + std::to_string(kMaxMapDimension) +
+                        ")");
+        count *= size_t(dim);
+        if (count > kMaxMapValues)
+            throw Error(where + ": shape " + shape_text(shape) + " holds more than " +
+                        std::to_string(kMaxMapValues) + " values");
+    }
+    return count;
+}
+
 NpyData read_npy_file(const fs::path& path) {
+    // Only a regular file: opening a FIFO would wait for a writer forever.
+    std::error_code ec;
+    if (!fs::is_regular_file(path, ec))
+        throw Error("--from " + path.string() + ": cannot read (expected a regular .npy file)");
     std::ifstream in(path, std::ios::binary | std::ios::ate);
-    if (!in || fs::is_directory(path)) throw Error("--from " + path.string() + ": cannot read");
+    if (!in) throw Error("--from " + path.string() + ": cannot read");
     // One read of the whole file (a 150 MB export went through a stringstream copy before).
     std::string bytes(size_t(in.tellg()), '\0');
     in.seekg(0);
@@ -71,33 +191,22 @@ NpyData read_npy_file(const fs::path& path) {
         throw Error(where + ": unsupported .npy version " + std::to_string(major));
     }
     if (header_start + header_len > bytes.size()) throw Error(where + ": truncated .npy header");
-    const std::string header = bytes.substr(header_start, header_len);
+    const NpyHeader header = parse_npy_header(bytes.substr(header_start, header_len), where);
     size_t element = 0;
     bool half = false;
-    if (header.find("'descr': '<f4'") != std::string::npos) {
+    if (header.descr == "<f4") {
         element = 4;
-    } else if (header.find("'descr': '<f2'") != std::string::npos) {
+    } else if (header.descr == "<f2") {
         element = 2, half = true;
     } else {
-        throw Error(where + ": unsupported dtype (expected little-endian float32 or float16)");
+        throw Error(where + ": unsupported dtype '" + header.descr +
+                    "' (expected little-endian float32 '<f4' or float16 '<f2')");
     }
-    if (header.find("'fortran_order': False") == std::string::npos)
+    if (header.fortran_order)
         throw Error(where + ": Fortran-order arrays are not supported (expected C order)");
-    const size_t open = header.find("'shape': (");
-    const size_t close = open == std::string::npos ? open : header.find(')', open);
-    if (close == std::string::npos) throw Error(where + ": .npy header has no shape");
     NpyData out;
-    std::string dims = header.substr(open + 10, close - open - 10);
-    std::replace(dims.begin(), dims.end(), ',', ' ');
-    std::istringstream parse(dims);
-    int64_t dim = 0;
-    size_t count = 1;
-    while (parse >> dim) {
-        if (dim <= 0 || dim > (int64_t(1) << 24)) throw Error(where + ": bad dimension in shape");
-        out.shape.push_back(dim);
-        count *= size_t(dim);
-        if (count > (size_t(1) << 34)) throw Error(where + ": array too large");
-    }
+    out.shape = header.shape;
+    const size_t count = checked_element_count(out.shape, where);
     const size_t data_start = header_start + header_len;
     if (bytes.size() - data_start != count * element)
         throw Error(where + ": holds " + std::to_string(bytes.size() - data_start) +
@@ -125,6 +234,11 @@ void adopt_shape(Maps& maps, const std::vector<int64_t>& shape, const std::strin
         throw Error(where + ": shape " + shape_text(shape) +
                     " is not attention maps (expected (layers, heads, S, S), (heads, S, S) or "
                     "(S, S))");
+    const size_t maps_in_file =
+        checked_element_count(shape, where) / size_t(shape.back()) / size_t(shape.back());
+    if (maps_in_file > size_t(std::numeric_limits<int>::max()))
+        throw Error(where + ": shape " + shape_text(shape) + " holds more than " +
+                    std::to_string(std::numeric_limits<int>::max()) + " maps");
     maps.seq = int(shape.back());
     maps.n_head = shape.size() >= 3 ? int(shape[shape.size() - 3]) : 1;
     maps.n_layer = shape.size() == 4 ? int(shape[0]) : 1;
@@ -196,6 +310,9 @@ Maps maps_from_file(const Args& args, const fs::path& path, const std::string& l
     } else {
         throw Error(where + ": unsupported file (expected .npy or .safetensors)");
     }
+    // Every command trusts saved maps to be attention weights; NaN, infinities or negative
+    // values would turn into NaN statistics or nonsense pictures with exit 0.
+    analysis::check_attention_maps(all, maps.n_layer * maps.n_head, maps.seq, false, where.c_str());
     maps.layers = parse_selection("layer", layer_selection, maps.n_layer);
     maps.causal = has_causal_mask(all, maps.seq);
     const size_t per_layer = size_t(maps.n_head) * size_t(maps.seq) * size_t(maps.seq);

@@ -52,8 +52,15 @@ Maps load_maps(const Args& args, const std::string& layer_selection, bool trunca
                const std::optional<std::string>& text_override = std::nullopt,
                const std::optional<std::string>& from_override = std::nullopt);
 
-// Reads a float32 or float16 C-order .npy file: shape and values. headmap::Error names the file
-// and what was wrong.
+// Saved maps: every dimension 1..2^24 and at most 2^34 values (64 GiB of float32).
+constexpr int64_t kMaxMapDimension = int64_t(1) << 24;
+constexpr size_t kMaxMapValues = size_t(1) << 34;
+// The number of values of `shape`, or headmap::Error (starting with `where`) when a dimension or
+// the total is outside those bounds.
+size_t checked_element_count(std::span<const int64_t> shape, const std::string& where);
+
+// Reads a float32 or float16 C-order .npy file: shape and values. The header is parsed exactly
+// (numpy's three keys, once each). headmap::Error names the file and what was wrong.
 struct NpyData {
     std::vector<int64_t> shape;
     std::vector<float> values;
