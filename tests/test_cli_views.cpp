@@ -129,6 +129,11 @@ TEST_CASE("view bad input: one line, exit 2, no image left behind") {
     };
     const std::vector<Case> cases = {
         {"compare --from " + a8 + " --from2 " + a9 + o, "differ in size"},
+        // No second source, or one that saved maps cannot use: once a map compared with itself.
+        {"compare --from " + a8 + o, "compare needs a second map"},
+        {"compare " + kGpt2Tiny + " --text Hello" + o, "compare needs a second map"},
+        {"compare --from " + a8 + " --model2 " + quote(kTiny.string()) + o, "--from2"},
+        {"compare --from " + a8 + " --text2 Hello" + o, "--from2"},
         {"stability --from " + a8 + " --from " + a9 + o, "differ in size"},
         {"stability --from " + a8 + o, "at least 2"},
         {"heatmap --from " + quote((tmp / "missing.npy").string()) + o, "missing.npy"},

@@ -45,6 +45,16 @@ int cmd_compare(const std::vector<std::string>& argv) {
                          {"out", "font", "scale", "colormap", "gamma", "title"}),
                     with(kMapSourceFlags, {"diff", "signed"}));
     check_image_output(args);
+    // Without a second source the second map is the first one again; with saved maps (--from),
+    // --model2 and --text2 have no text or model to run, and used to be ignored in silence.
+    if (!args.get("layer2") && !args.get("head2") && !args.get("text2") && !args.get("model2") &&
+        !args.get("from2"))
+        throw Error(
+            "compare needs a second map: give --layer2/--head2, --text2, --model2 or --from2");
+    if (args.get("from") && (args.get("model2") || args.get("text2")))
+        throw Error(
+            "--model2 and --text2 run a model, but --from gives saved maps (expected the second "
+            "saved file as --from2, or --layer2/--head2)");
     const viz::Font font = load_font(args);
     const std::string layer = args.get("layer").value_or("-1");
     const std::string head = args.get("head").value_or("mean");
