@@ -106,6 +106,17 @@ TEST_CASE("batch and pair options: bad combinations and inputs exit 2 with one l
                         quote((tmp / "x.npy").string())),
                 "{i}");
     check_no_output(tmp / "x.npy");
+    // One path of the batch unwritable (d1/ is missing): refused before any file is written.
+    fs::create_directories(tmp / "d0");
+    check_error(run_cli("export " + model + " --texts " + two + " --out " +
+                        quote((tmp / "d{i}" / "e.npy").string())),
+                (tmp / "d1" / "e.npy").string());
+    check_no_output(tmp / "d0" / "e.npy");
+    // Every "{i}" is replaced, not only the first.
+    REQUIRE(run_cli("export " + model + " --texts " + two + " --layers -1 --out " +
+                    quote((tmp / "d0" / "r{i}_{i}.npy").string()))
+                .exit_code == 0);
+    CHECK(entries(tmp / "d0") == std::set<std::string>{"r0_0.npy", "r1_1.npy"});
     check_error(run_cli("export " + model + " --texts " + two + " --text hi --out " +
                         quote((tmp / "y_{i}.npy").string())),
                 "--texts cannot be combined");

@@ -16,15 +16,15 @@ namespace {
 
 constexpr std::string_view kIndexPlaceholder = "{i}";
 
-// --out for input `index`: "{i}" becomes the index, zero-padded to the width of the count.
+// --out for input `index`: each "{i}" becomes the index, zero-padded to the width of the count.
 std::filesystem::path output_path(const std::string& pattern, size_t index, size_t count) {
-    const size_t at = pattern.find(kIndexPlaceholder);
-    if (at == std::string::npos) return pattern;
     std::string number = std::to_string(index);
     const size_t width = std::to_string(count - 1).size();
     if (number.size() < width) number.insert(0, width - number.size(), '0');
     std::string path = pattern;
-    path.replace(at, kIndexPlaceholder.size(), number);
+    for (size_t at = path.find(kIndexPlaceholder); at != std::string::npos;
+         at = path.find(kIndexPlaceholder, at + number.size()))
+        path.replace(at, kIndexPlaceholder.size(), number);
     return path;
 }
 
@@ -136,6 +136,11 @@ int cmd_export(const std::vector<std::string>& argv) {
     if (count > 1 && out_pattern.find(kIndexPlaceholder) == std::string::npos)
         throw Error("--out " + out_pattern + ": " + std::to_string(count) +
                     " texts need one file each (expected a path with {i}, e.g. attn_{i}.npy)");
+    // Every output path is tried before any file is written: a bad path for text 7 once failed
+    // the run after texts 0..6 had been written. (Each probe makes and removes its temp file.)
+    if (count > 1)
+        for (size_t i = 0; i < count; ++i)
+            AtomicOutputFile probe(output_path(out_pattern, i, count));
     const ModelConfig& config = input.config;
     const std::vector<int> layers =
         parse_selection("layer", args.get("layers").value_or("all"), config.n_layer);
