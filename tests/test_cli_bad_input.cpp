@@ -552,7 +552,20 @@ TEST_CASE("make-random: bad options exit 2 with one line and create no output di
                 "unknown option '--layers'");
     CHECK(!fs::exists(out));
     check_error(run_cli("make-random --config gpt2"), "needs --out");
+    check_error(run_cli("make-random --config minilm --tokenizer " +
+                        quote((tmp / "no-tokenizer").string()) + " --out " + quote(out.string())),
+                "no tokenizer files");
     CHECK(entries(tmp.path).empty());
+}
+
+TEST_CASE("make-random: a failed write removes what the run wrote") {
+    // config.json cannot be written (a directory stands there) after model.safetensors was: the
+    // run fails and takes model.safetensors back out of the folder, which existed before it.
+    TempDir tmp;
+    fs::create_directories(tmp / "config.json");
+    check_error(run_cli("make-random --config minilm --out " + quote(tmp.path.string())),
+                "config.json");
+    CHECK(entries(tmp.path) == std::set<std::string>{"config.json"});
 }
 
 TEST_CASE("make-random: a bad --seed fails before the output directory is created") {

@@ -29,7 +29,46 @@ int cmd_make_random(const std::vector<std::string>& argv) {
 
     const uint64_t seed = uint64_t(args.get_int("seed", 1234, 0, 1 << 30));  // checked before mkdir
 
+    // The shipped tokenizer that matches the shape's vocabulary, unless --tokenizer names one. A
+    // named one must hold tokenizer files (checked before anything is written): a typo once gave
+    // a model that could not tokenize, with exit 0.
+    std::string default_tokenizer;
+    if (config.model_type == "gpt2") default_tokenizer = "weights/gpt2";
+    if (config.model_type == "bert" || config.model_type == "distilbert")
+        default_tokenizer = "weights/bert-base-uncased";
+    const std::filesystem::path tokenizer = args.get("tokenizer").value_or(default_tokenizer);
+    std::vector<std::string> tokenizer_files;
     std::error_code ec;
+    for (const char* name :
+         {"vocab.json", "merges.txt", "tokenizer.json", "vocab.txt", "tokenizer_config.json"})
+        if (!tokenizer.empty() && std::filesystem::is_regular_file(tokenizer / name, ec))
+            tokenizer_files.push_back(name);
+    if (args.get("tokenizer") && tokenizer_files.empty())
+        throw Error("--tokenizer " + tokenizer.string() +
+                    ": no tokenizer files there (expected tokenizer.json, vocab.json and "
+                    "merges.txt, or vocab.txt)");
+
+    // What this run creates, removed again if it fails, so a failure leaves no partial model
+    // (files that were there before the run are left alone).
+    struct Undo {
+        std::filesystem::path dir;
+        bool dir_created = false, done = false;
+        std::vector<std::filesystem::path> files;
+        ~Undo() {
+            if (done) return;
+            std::error_code ignored;
+            for (const auto& file : files) std::filesystem::remove(file, ignored);
+            if (dir_created) std::filesystem::remove(dir, ignored);  // only if left empty
+        }
+    } undo;
+    undo.dir = out;
+    undo.dir_created = !std::filesystem::exists(out, ec);
+    // A path that did not exist joins the undo list before its write (a copy that fails half-way
+    // leaves a partial file).
+    const auto tracked = [&](const std::filesystem::path& path, const auto& write) {
+        if (!std::filesystem::exists(path, ec)) undo.files.push_back(path);
+        write();
+    };
     std::filesystem::create_directories(out, ec);
     if (ec) throw Error("cannot create " + out.string() + ": " + ec.message());
 
@@ -46,28 +85,24 @@ int cmd_make_random(const std::vector<std::string>& argv) {
             {slot.name, dtype, slot.shape, std::span<const float>(data).subspan(offset, numel)});
         offset += numel;
     }
-    write_safetensors(out / "model.safetensors", tensors);
+    tracked(out / "model.safetensors",
+            [&] { write_safetensors(out / "model.safetensors", tensors); });
 
     const std::string text = model_config_json(config);
-    AtomicOutputFile config_file(out / "config.json");
-    config_file.write(std::as_bytes(std::span(text)));
-    config_file.commit();
+    tracked(out / "config.json", [&] {
+        AtomicOutputFile config_file(out / "config.json");
+        config_file.write(std::as_bytes(std::span(text)));
+        config_file.commit();
+    });
 
-    // The shipped tokenizer that matches the shape's vocabulary, unless --tokenizer names one.
-    std::string default_tokenizer;
-    if (config.model_type == "gpt2") default_tokenizer = "weights/gpt2";
-    if (config.model_type == "bert" || config.model_type == "distilbert")
-        default_tokenizer = "weights/bert-base-uncased";
-    const std::filesystem::path tokenizer = args.get("tokenizer").value_or(default_tokenizer);
-    if (tokenizer.empty()) return 0;
-    for (const char* name :
-         {"vocab.json", "merges.txt", "tokenizer.json", "vocab.txt", "tokenizer_config.json"}) {
-        if (std::filesystem::exists(tokenizer / name)) {
+    for (const std::string& name : tokenizer_files) {
+        tracked(out / name, [&] {
             std::filesystem::copy_file(tokenizer / name, out / name,
                                        std::filesystem::copy_options::overwrite_existing, ec);
             if (ec) throw Error("cannot copy " + (tokenizer / name).string() + ": " + ec.message());
-        }
+        });
     }
+    undo.done = true;
     return 0;
 }
 
