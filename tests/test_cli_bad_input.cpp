@@ -486,6 +486,25 @@ TEST_CASE("unknown command, unknown option, and other argument errors") {
     check_error(run_cli("tokenize --model " + quote(kTiny.string()) + " " + tok_opt()),
                 "needs --text");
     check_error(run_cli("export -o x.npy"), "unexpected argument '-o'");
+    // A value-taking option followed by another option has no value (it used to take the
+    // option's name as its value); an option read once but given twice is an error (the last
+    // one used to win in silence).
+    check_error(run_cli("heatmap --text hi --layer --head 0 --out x.png"),
+                "option --layer needs a value (found the option --head");
+    check_error(run_cli("tokenize --model " + quote(kTiny.string()) + " " + tok_opt() +
+                        " --text a --text b"),
+                "option --text given 2 times (expected once)");
+    // ... while a value that only looks like an option is still a value, and --name=VALUE
+    // takes anything.
+    const std::string tiny = "tokenize --model " + quote(kTiny.string()) + " " + tok_opt();
+    const CommandResult dashes = run_cli(tiny + " --text --nonsense");
+    const CommandResult equals = run_cli(tiny + " --text=--model");
+    CHECK(dashes.exit_code == 0);
+    CHECK(equals.exit_code == 0);
+    CHECK(dashes.out == run_cli(tiny + " --text=--nonsense").out);
+    // Numbers print as written and are read as doubles: 1e-300 is below 0.05, not "not a number".
+    check_error(run_cli("heatmap --text hi --gamma 1e-300 --out x.png"),
+                "--gamma '1e-300' is not a number in 0.05..20");
 
     const CommandResult none = run_cli("");
     CHECK(none.exit_code == 2);

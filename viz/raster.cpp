@@ -18,6 +18,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <mutex>
 #include <numbers>
@@ -486,10 +487,12 @@ Image rasterize(const Scene& scene, const Font& font, float scale) {
     // Bounds that keep index arithmetic in range and refuse runaway allocations.
     constexpr double kMaxSide = 32768, kMaxPixels = double(1 << 28);
     if (!std::isfinite(w) || !std::isfinite(h) || w > kMaxSide || h > kMaxSide ||
-        w * h > kMaxPixels)
-        throw Error("image of " + std::to_string(scene.width * scale) + " x " +
-                    std::to_string(scene.height * scale) +
+        w * h > kMaxPixels) {
+        char size[96];
+        std::snprintf(size, sizeof size, "%.0f x %.0f", w, h);
+        throw Error("image of " + std::string(size) +
                     " px is too large (expected at most 32768 px a side and 2^28 pixels)");
+    }
     Image image;
     image.width = std::max(0, int(w));
     image.height = std::max(0, int(h));

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdio>
 
 #include "engine/error.h"
 
@@ -60,6 +61,12 @@ Args::Args(const std::string& command, const std::vector<std::string>& argv,
         } else if (valued.count(name)) {
             if (!has_value) {
                 if (i + 1 >= argv.size()) throw Error("option --" + name + " needs a value");
+                // "--layer --head 0": the value is missing, not "--head". (A value that starts
+                // with "--" but names no option stays a value; --name=VALUE takes any.)
+                const std::string& next = argv[i + 1];
+                if (next.rfind("--", 0) == 0 && known.count(next.substr(2, next.find('=') - 2)))
+                    throw Error("option --" + name + " needs a value (found the option " + next +
+                                "; write --" + name + "=VALUE for a value that starts with --)");
                 value = argv[++i];
             }
             values_[name] = value;
@@ -74,6 +81,11 @@ Args::Args(const std::string& command, const std::vector<std::string>& argv,
 std::optional<std::string> Args::get(const std::string& name) const {
     auto it = values_.find(name);
     if (it == values_.end()) return std::nullopt;
+    // An option read as one value but given twice: which one was meant is unknown (the last one
+    // used to win in silence). Options that repeat are read with get_all.
+    if (const size_t times = all_values_.at(name).size(); times > 1)
+        throw Error("option --" + name + " given " + std::to_string(times) +
+                    " times (expected once)");
     return it->second;
 }
 
@@ -85,13 +97,17 @@ std::vector<std::string> Args::get_all(const std::string& name) const {
 std::optional<float> Args::get_float(const std::string& name, float min, float max) const {
     auto value = get(name);
     if (!value) return std::nullopt;
-    float parsed = 0;
+    // Parsed as double: "1e-300" is a number (float's from_chars calls it out of range), and the
+    // bounds print as written ("0.05..20", not "0.050000..20.000000").
+    double parsed = 0;
     const char* end = value->data() + value->size();
     auto [ptr, ec] = std::from_chars(value->data(), end, parsed);
-    if (ec != std::errc() || ptr != end || value->empty() || !(parsed >= min && parsed <= max))
-        throw Error("--" + name + " '" + *value + "' is not a number in " + std::to_string(min) +
-                    ".." + std::to_string(max));
-    return parsed;
+    if (ec != std::errc() || ptr != end || value->empty() || !(parsed >= min && parsed <= max)) {
+        char range[64];
+        std::snprintf(range, sizeof range, "%g..%g", double(min), double(max));
+        throw Error("--" + name + " '" + *value + "' is not a number in " + range);
+    }
+    return float(parsed);
 }
 
 std::string Args::required(const std::string& name) const {

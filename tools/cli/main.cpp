@@ -72,6 +72,8 @@ constexpr const char* kUsage =
     "               (saved maps need --tokens)\n"
     "--texts FILE holds one text per line; a tab splits a line into a sentence pair.\n"
     "SEL is 'all' or a list like 0,3,5-7; negative numbers count from the end.\n"
+    "Each option is given once, except --from and --model (stability, evolution) and --region;\n"
+    "--name=VALUE passes a value that starts with --.\n"
     "--model takes a directory or a Hugging Face id found in the local cache (HF_HUB_CACHE, "
     "HF_HOME).\n";
 
