@@ -134,6 +134,16 @@ TEST_CASE("view bad input: one line, exit 2, no image left behind") {
         {"compare " + kGpt2Tiny + " --text Hello" + o, "compare needs a second map"},
         {"compare --from " + a8 + " --model2 " + quote(kTiny.string()) + o, "--from2"},
         {"compare --from " + a8 + " --text2 Hello" + o, "--from2"},
+        {"compare --from " + a8 + " --from2 " + a8 + " --diff --signed" + o, "--signed colours"},
+        // Options that only shape a picture nobody asked for were ignored in silence.
+        {"regions --from " + a8 + " --gamma 2", "--gamma shapes the picture, which needs --out"},
+        {"regions --from " + a8 + " --top abc", "--top shapes the picture"},
+        {"modularity --from " + a8 + " --title T", "--title shapes the picture"},
+        {"heads --rank entropy --from " + a8 + " --scale 2", "needs --scatter FILE"},
+        {"rollout --from " + a8 + " --colormap magma --out " + quote((tmp / "r.npy").string()),
+         "--colormap shapes the picture, which needs an image --out"},
+        {"rollout --from " + a8 + " --out " + quote((tmp / "r.NPY").string()),
+         "expected .npy for the matrix, or .png, .svg or .pdf"},
         {"stability --from " + a8 + " --from " + a9 + o, "differ in size"},
         {"stability --from " + a8 + o, "at least 2"},
         {"heatmap --from " + quote((tmp / "missing.npy").string()) + o, "missing.npy"},
@@ -161,4 +171,6 @@ TEST_CASE("view bad input: one line, exit 2, no image left behind") {
     }
     check_no_output(out);
     check_no_output(tmp / "x.jpg");
+    check_no_output(tmp / "r.npy");
+    check_no_output(tmp / "r.NPY");
 }

@@ -34,7 +34,18 @@ int run_layer_analysis(const LayerAnalysis& spec, const std::vector<std::string>
     const Args args(spec.command, argv, valued, kMapSourceFlags);
     const std::filesystem::path out = args.required("out");
     const bool npy = out.extension() == ".npy";
-    if (!npy) check_image_output(args);
+    if (npy) {
+        reject_draw_options(args, {"font", "scale", "colormap", "gamma", "title"},
+                            "an image --out (.png, .svg or .pdf)");
+    } else {
+        try {
+            check_image_output(args);
+        } catch (const Error&) {  // name .npy too, which this command also writes
+            throw Error("--out " + out.string() +
+                        ": unsupported format (expected .npy for the matrix, or .png, .svg or "
+                        ".pdf for its picture)");
+        }
+    }
     const std::string fusion_name = args.get("fusion").value_or("mean");
     const analysis::HeadFusion fusion =
         fusion_name == "mean"  ? analysis::HeadFusion::Mean

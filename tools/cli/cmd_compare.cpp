@@ -55,6 +55,10 @@ int cmd_compare(const std::vector<std::string>& argv) {
         throw Error(
             "--model2 and --text2 run a model, but --from gives saved maps (expected the second "
             "saved file as --from2, or --layer2/--head2)");
+    if (args.flag("diff") && args.flag("signed"))
+        throw Error(
+            "--signed colours the circles by sign; --diff draws the signed difference already "
+            "(expected one of them)");
     const viz::Font font = load_font(args);
     const std::string layer = args.get("layer").value_or("-1");
     const std::string head = args.get("head").value_or("mean");

@@ -246,6 +246,7 @@ int cmd_heads(const std::vector<std::string>& argv) {
                                          "font", "scale", "title"}),
                     with(kMapSourceFlags, {"ascending"}));
     const HeadsRequest r = parse_request(args);
+    if (!r.scatter) reject_draw_options(args, {"font", "scale", "title"}, "--scatter FILE");
     const std::optional<viz::Font> font =
         r.scatter ? std::optional<viz::Font>(load_font(args)) : std::nullopt;
     const HeadTable table = head_table(args);

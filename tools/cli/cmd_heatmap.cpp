@@ -78,7 +78,16 @@ int cmd_regions(const std::vector<std::string>& argv) {
     std::set<std::string> valued =
         with(kHeatmapOptions, {"seeds", "min-distance", "expansion", "proximity", "merge"});
     const Args args("regions", argv, valued, kHeatmapFlags);
-    if (args.get("out")) check_image_output(args);
+    if (args.get("out")) {
+        check_image_output(args);
+    } else {
+        std::set<std::string> drawing = kHeatmapFlags;
+        drawing.insert(kHeatmapOptions.begin(), kHeatmapOptions.end());
+        for (const auto* source : {&kMapSourceOptions, &kMapSourceFlags})
+            for (const std::string& name : *source) drawing.erase(name);
+        for (const char* name : {"layer", "head"}) drawing.erase(name);
+        reject_draw_options(args, drawing, "--out FILE.png|svg|pdf");
+    }
     const OneMap one = load_one_map(args);
     viz::RegionOptions ro;
     ro.n_seeds = args.get_int("seeds", ro.n_seeds, 1, 1000);

@@ -63,7 +63,10 @@ int cmd_modularity(const std::vector<std::string>& argv) {
     const std::string format = args.get("format").value_or("table");
     if (format != "table" && format != "json" && format != "csv")
         throw Error("--format '" + format + "' (expected table, json or csv)");
-    if (args.get("out")) check_image_output(args);
+    if (args.get("out"))
+        check_image_output(args);
+    else
+        reject_draw_options(args, {"font", "scale", "title"}, "--out FILE.png|svg|pdf");
     const int threads = args.get_int("threads", 0, 0, 1024);
     const Maps maps = load_maps(args, args.get("layers").value_or("all"), args.flag("truncate"));
     const std::vector<int> heads =

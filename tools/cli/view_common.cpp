@@ -29,6 +29,14 @@ void write_view(const Args& args, const viz::Scene& scene, const viz::Font& font
     viz::write_scene(scene, font, out, scale);
 }
 
+void reject_draw_options(const Args& args, const std::set<std::string>& options,
+                         const std::string& needs) {
+    for (const std::string& name : options)
+        if (args.flag(name) || !args.get_all(name).empty())
+            throw Error("--" + name + " shapes the picture, which needs " + needs +
+                        " (without it nothing is drawn)");
+}
+
 std::string colormap_option(const Args& args) {
     const std::string name = args.get("colormap").value_or("viridis");
     viz::colormap(name);  // throws for an unknown name, listing the known ones

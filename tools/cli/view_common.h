@@ -28,6 +28,12 @@ void write_view(const Args& args, const viz::Scene& scene, const viz::Font& font
 void write_view(const Args& args, const viz::Scene& scene, const viz::Font& font,
                 const std::filesystem::path& out);
 
+// For commands whose picture is optional (regions and modularity without --out, rollout and flow
+// writing .npy, heads without --scatter): options (or flags) that only shape the picture would be
+// ignored in silence, so the first one given is headmap::Error saying the picture needs `needs`.
+void reject_draw_options(const Args& args, const std::set<std::string>& options,
+                         const std::string& needs);
+
 std::string colormap_option(const Args& args);
 float gamma_option(const Args& args);
 
