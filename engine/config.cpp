@@ -1,11 +1,10 @@
 #include "engine/config.h"
 
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "engine/architecture.h"
 #include "engine/error.h"
+#include "engine/read_file.h"
 
 namespace headmap {
 namespace {
@@ -167,12 +166,12 @@ ModelConfig parse_model_config(std::string_view json_text, const std::string& so
 }
 
 ModelConfig load_model_config(const std::filesystem::path& config_json) {
-    std::ifstream in(config_json, std::ios::binary);
-    if (!in)
-        throw Error("cannot read " + config_json.string() + " (expected the model's config.json)");
-    std::stringstream text;
-    text << in.rdbuf();
-    return parse_model_config(text.str(), config_json.string());
+    std::string why;
+    const std::optional<std::string> text = read_regular_file(config_json, why);
+    if (!text)
+        throw Error("cannot read " + config_json.string() + ": " + why +
+                    " (expected the model's config.json)");
+    return parse_model_config(*text, config_json.string());
 }
 
 std::string model_config_json(const ModelConfig& c) {

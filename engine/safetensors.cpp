@@ -15,15 +15,14 @@
 #include <bit>
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 #include <limits>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
-#include <sstream>
 #include <string>
 
 #include "engine/error.h"
+#include "engine/read_file.h"
 
 namespace headmap {
 
@@ -365,17 +364,10 @@ std::vector<TensorView> parse_safetensors(const MappedFile& file) {
 }
 
 std::string read_small_file(const std::filesystem::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) fail(path.string() + ": cannot open: " + std::strerror(errno));
-    std::error_code ec;
-    const auto size = std::filesystem::file_size(path, ec);
-    if (!ec && size > kMaxHeaderBytes) {
-        fail(path.string() + ": index of " + std::to_string(size) + " bytes exceeds the limit of " +
-             std::to_string(kMaxHeaderBytes) + " bytes");
-    }
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
+    std::string why;
+    std::optional<std::string> text = read_regular_file(path, why, kMaxHeaderBytes);
+    if (!text) fail(path.string() + ": cannot read the index: " + why);
+    return std::move(*text);
 }
 
 // Shard names come from a downloaded file; keep them inside the index's directory.

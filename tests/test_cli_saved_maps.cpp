@@ -1,8 +1,8 @@
 // Saved maps (--from .npy / .safetensors) that are broken or hostile: the .npy header is parsed
 // exactly, shapes with a zero or huge dimension are refused before anything is sized from them,
-// values that are not attention weights (NaN, infinities, negatives) are refused, and a FIFO is
-// not waited on. Each is one line and exit 2, with no image left behind; a well-formed file
-// written by hand (as numpy writes it) still loads.
+// values that are not attention weights (NaN, infinities, negatives) are refused, and a FIFO
+// (here or wherever else a file is read) is not waited on. Each is one line and exit 2, with no
+// image left behind; a well-formed file written by hand (as numpy writes it) still loads.
 #include <doctest/doctest.h>
 #include <sys/stat.h>
 
@@ -159,12 +159,40 @@ TEST_CASE("saved maps: broken headers, shapes and values are one-line errors") {
     check_no_output(out);
 }
 
-TEST_CASE("saved maps: a FIFO is refused at once, not waited on") {
+TEST_CASE("a FIFO wherever a file is read is refused at once, not waited on") {
+    // With no writer, opening a FIFO for reading blocks forever; every reader opens without
+    // blocking and refuses what is not a regular file.
     TempDir tmp;
-    for (const char* name : {"pipe.npy", "pipe.safetensors"}) {
-        REQUIRE(::mkfifo((tmp / name).c_str(), 0600) == 0);
-        // With no writer, opening the FIFO for reading would block forever.
-        const CommandResult r = run_cli("stats --from " + quote((tmp / name).string()));
-        check_error(r, name);
+    const auto fifo = [&](const fs::path& path) { REQUIRE(::mkfifo(path.c_str(), 0600) == 0); };
+    for (const char* name : {"pipe.npy", "pipe.safetensors", "texts.txt", "font.ttf"})
+        fifo(tmp / name);
+    // A model folder whose config.json is a FIFO, and a tokenizer folder whose vocab.json is.
+    fs::create_directories(tmp / "model");
+    fs::copy_file(kTiny / "model.safetensors", tmp / "model" / "model.safetensors");
+    fifo(tmp / "model" / "config.json");
+    fs::create_directories(tmp / "tokenizer");
+    fs::copy_file(kGpt2Tokenizer / "merges.txt", tmp / "tokenizer" / "merges.txt");
+    fifo(tmp / "tokenizer" / "vocab.json");
+    struct Case {
+        std::string args, needle;
+    };
+    const std::string tiny = "--model " + quote(kTiny.string()) + " " + tok_opt();
+    const std::vector<Case> cases = {
+        {"stats --from " + quote((tmp / "pipe.npy").string()), "not a regular file"},
+        {"stats --from " + quote((tmp / "pipe.safetensors").string()), "not a regular file"},
+        {"stats " + tiny + " --texts " + quote((tmp / "texts.txt").string()), "not a regular file"},
+        {"heatmap " + tiny + " --text hi --font " + quote((tmp / "font.ttf").string()) + " --out " +
+             quote((tmp / "o.png").string()),
+         "not a regular file"},
+        {"tokenize --model " + quote((tmp / "model").string()) + " " + tok_opt() + " --text hi",
+         "config.json: not a regular file"},
+        {"tokenize " + tiny.substr(0, tiny.find(" --tokenizer")) + " --tokenizer " +
+             quote((tmp / "tokenizer").string()) + " --text hi",
+         "vocab.json"},
+    };
+    for (const Case& c : cases) {
+        CAPTURE(c.args);
+        check_error(run_cli(c.args), c.needle);
     }
+    check_no_output(tmp / "o.png");
 }

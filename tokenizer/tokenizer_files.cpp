@@ -1,9 +1,7 @@
 #include "tokenizer/tokenizer_files.h"
 
-#include <fstream>
-#include <sstream>
-
 #include "engine/error.h"
+#include "engine/read_file.h"
 
 namespace headmap::tokenizer_files {
 
@@ -16,11 +14,11 @@ std::string quoted(const std::filesystem::path& path) {
 }
 
 std::string read_file(const std::filesystem::path& path, std::string_view what) {
-    std::ifstream file(path, std::ios::binary);
-    if (!file) throw Error("cannot open " + std::string(what) + " " + quoted(path));
-    std::ostringstream contents;
-    contents << file.rdbuf();
-    return contents.str();
+    std::string why;
+    std::optional<std::string> contents = read_regular_file(path, why);
+    if (!contents)
+        throw Error("cannot open " + std::string(what) + " " + quoted(path) + ": " + why);
+    return std::move(*contents);
 }
 
 nlohmann::json parse_json(const std::filesystem::path& path, std::string_view what) {

@@ -18,6 +18,7 @@
 #include <unordered_map>
 
 #include "engine/error.h"
+#include "engine/read_file.h"
 
 namespace headmap::viz {
 
@@ -184,19 +185,10 @@ std::unique_ptr<Face> read_face(const std::filesystem::path& path) {
     if (std::filesystem::is_directory(path, ec)) throw Error(what + "is a directory" + expected);
     auto face = std::make_unique<Face>();
     face->path = path;
-    {
-        std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"),
-                                                             &std::fclose);
-        if (!file) throw Error(what + "cannot read it: " + std::strerror(errno) + expected);
-        std::array<uint8_t, 65536> chunk;
-        size_t got = 0;
-        while ((got = std::fread(chunk.data(), 1, chunk.size(), file.get())) > 0) {
-            face->data.insert(face->data.end(), chunk.begin(), chunk.begin() + got);
-            if (face->data.size() > (size_t(256) << 20)) throw Error(what + "too large" + expected);
-        }
-        if (std::ferror(file.get()))
-            throw Error(what + "cannot read it: " + std::strerror(errno) + expected);
-    }
+    std::string why;
+    const std::optional<std::string> bytes = read_regular_file(path, why, size_t(256) << 20);
+    if (!bytes) throw Error(what + "cannot read it: " + why + expected);
+    face->data.assign(bytes->begin(), bytes->end());
     std::unordered_map<std::string, Table> tables;
     if (const std::string why = check_sfnt(face->data, tables); !why.empty())
         throw Error(what + why + expected);

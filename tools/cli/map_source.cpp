@@ -13,6 +13,7 @@
 #include "engine/engine.h"
 #include "engine/error.h"
 #include "engine/model_files.h"
+#include "engine/read_file.h"
 #include "engine/safetensors.h"
 #include "engine/words.h"
 #include "tools/cli/model_input.h"
@@ -162,17 +163,10 @@ size_t checked_element_count(std::span<const int64_t> shape, const std::string& 
 }
 
 NpyData read_npy_file(const fs::path& path) {
-    // Only a regular file: opening a FIFO would wait for a writer forever.
-    std::error_code ec;
-    if (!fs::is_regular_file(path, ec))
-        throw Error("--from " + path.string() + ": cannot read (expected a regular .npy file)");
-    std::ifstream in(path, std::ios::binary | std::ios::ate);
-    if (!in) throw Error("--from " + path.string() + ": cannot read");
-    // One read of the whole file (a 150 MB export went through a stringstream copy before).
-    std::string bytes(size_t(in.tellg()), '\0');
-    in.seekg(0);
-    if (!in.read(bytes.data(), std::streamsize(bytes.size())))
-        throw Error("--from " + path.string() + ": cannot read");
+    std::string why;
+    std::optional<std::string> file = read_regular_file(path, why);
+    if (!file) throw Error("--from " + path.string() + ": cannot read: " + why);
+    const std::string bytes = std::move(*file);
     const std::string where = "--from " + path.string();
     if (bytes.size() < 10 || bytes.compare(0, 6, "\x93NUMPY") != 0)
         throw Error(where + ": not a .npy file (missing the \\x93NUMPY magic)");

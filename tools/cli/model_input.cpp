@@ -1,18 +1,20 @@
 #include "tools/cli/model_input.h"
 
-#include <fstream>
 #include <sstream>
 
 #include "engine/error.h"
 #include "engine/model_files.h"
+#include "engine/read_file.h"
 
 namespace headmap::cli {
 
 std::vector<TextLine> read_texts_file(const std::filesystem::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in || std::filesystem::is_directory(path))
-        throw Error("--texts " + path.string() +
-                    ": cannot read (expected a text file, one text per line)");
+    std::string why;
+    const std::optional<std::string> bytes = read_regular_file(path, why);
+    if (!bytes)
+        throw Error("--texts " + path.string() + ": cannot read: " + why +
+                    " (expected a text file, one text per line)");
+    std::istringstream in(*bytes);
     std::vector<TextLine> texts;
     std::string line;
     for (int number = 1; std::getline(in, line); ++number) {
