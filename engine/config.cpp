@@ -42,6 +42,15 @@ std::string optional_string(const json& config, const char* key, const std::stri
     return it->get<std::string>();
 }
 
+// A flag that changes the computation: a non-boolean value (the string "false", say) would be
+// read as the default in silence, so it is an error.
+bool optional_bool(const json& config, const char* key, bool fallback, const std::string& source) {
+    auto it = config.find(key);
+    if (it == config.end() || it->is_null()) return fallback;
+    if (!it->is_boolean()) throw Error(source + ": field '" + key + "' must be true or false");
+    return it->get<bool>();
+}
+
 float optional_eps(const json& config, const char* key, float fallback, const std::string& source) {
     auto it = config.find(key);
     if (it == config.end()) return fallback;
@@ -82,11 +91,9 @@ ModelConfig parse_gpt2(const json& config, const std::string& source) {
         parse_activation(optional_string(config, "activation_function", "gelu_new", source),
                          "activation_function", source);
     // Variants that change the attention scores are refused rather than silently mis-computed.
-    if (auto it = config.find("scale_attn_weights");
-        it != config.end() && it->is_boolean() && !it->get<bool>())
+    if (!optional_bool(config, "scale_attn_weights", true, source))
         throw Error(source + ": scale_attn_weights=false is not supported (expected true)");
-    if (auto it = config.find("scale_attn_by_inverse_layer_idx");
-        it != config.end() && it->is_boolean() && it->get<bool>())
+    if (optional_bool(config, "scale_attn_by_inverse_layer_idx", false, source))
         throw Error(source +
                     ": scale_attn_by_inverse_layer_idx=true is not supported (expected false)");
     check_heads_divide(c, source);
@@ -113,8 +120,7 @@ ModelConfig parse_bert(const json& config, const std::string& model_type,
     if (positions != "absolute")
         throw Error(source + ": position_embedding_type '" + positions +
                     "' is not supported (expected absolute)");
-    if (auto it = config.find("is_decoder");
-        it != config.end() && it->is_boolean() && it->get<bool>())
+    if (optional_bool(config, "is_decoder", false, source))
         throw Error(source + ": is_decoder=true is not supported (expected an encoder)");
     if (model_type == "roberta") {
         // RoBERTa's position ids start after the padding index

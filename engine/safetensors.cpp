@@ -3,7 +3,7 @@
 //
 // File layout: u64 little-endian header length N, N bytes of JSON header, then the data section.
 // The header maps tensor names to {dtype, shape, data_offsets: [begin, end)} relative to the data
-// section; "__metadata__" holds free-form strings and is skipped.
+// section; "__metadata__" must be a map of strings and is otherwise skipped.
 #include "engine/safetensors.h"
 
 #include <fcntl.h>
@@ -339,7 +339,17 @@ std::vector<TensorView> parse_safetensors(const MappedFile& file) {
     std::vector<TensorView> views;
     std::vector<ByteRange> ranges;
     for (const auto& [name, entry] : header.items()) {
-        if (name == "__metadata__") continue;
+        if (name == "__metadata__") {
+            // The format's metadata is a map of strings; anything else marks a broken header.
+            const bool strings = entry.is_object() &&
+                                 std::all_of(entry.begin(), entry.end(),
+                                             [](const nlohmann::json& v) { return v.is_string(); });
+            if (!strings)
+                fail(path +
+                     ": \"__metadata__\" is not a map of strings (expected {\"key\": \"value\", "
+                     "...})");
+            continue;
+        }
         uint64_t begin = 0;
         views.push_back(parse_tensor_entry(path, name, entry, data, begin));
     }

@@ -285,6 +285,15 @@ TEST_CASE("malformed config.json") {
              edit_config(m, [](json& c) { c["activation_function"] = "relu"; });
          }},
         {"no config.json", "config.json", [](const fs::path& m) { fs::remove(m / "config.json"); }},
+        // A flag that changes the scores, as a string: it was read as the default in silence.
+        {"scale_attn_weights a string", "'scale_attn_weights' must be true or false",
+         [](const fs::path& m) {
+             edit_config(m, [](json& c) { c["scale_attn_weights"] = "false"; });
+         }},
+        {"scale_attn_weights false", "scale_attn_weights=false is not supported",
+         [](const fs::path& m) {
+             edit_config(m, [](json& c) { c["scale_attn_weights"] = false; });
+         }},
     };
     for (const Case& c : cases) {
         INFO(c.name);

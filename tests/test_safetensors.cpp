@@ -429,6 +429,16 @@ TEST_CASE("bad offsets: out of range, overlapping, size mismatch") {
     // Known exotic dtype sizes are checked too.
     write_raw(file, R"({"w":{"dtype":"F8_E4M3","shape":[4],"data_offsets":[0,16]}})", 16);
     CHECK(contains(open_error(file), "F8_E4M3"));
+
+    // "__metadata__" is a map of strings, or the header is broken.
+    for (const char* metadata : {"5", "[1,2]", R"({"format":1})"}) {
+        INFO(metadata);
+        write_raw(file,
+                  std::string(R"({"__metadata__":)") + metadata +
+                      R"(,"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})",
+                  4);
+        CHECK(contains(open_error(file), "\"__metadata__\" is not a map of strings"));
+    }
 }
 
 TEST_CASE("WeightStore errors: missing, unknown or non-float dtype, shape mismatch") {
