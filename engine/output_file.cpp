@@ -10,6 +10,13 @@
 
 namespace headmap {
 
+std::string lower_extension(const std::filesystem::path& path) {
+    std::string ext = path.extension().string();
+    for (char& c : ext)
+        if (c >= 'A' && c <= 'Z') c = char(c - 'A' + 'a');
+    return ext;
+}
+
 AtomicOutputFile::AtomicOutputFile(std::filesystem::path path) : path_(std::move(path)) {
     if (path_.empty()) throw Error("no output path given");
     std::filesystem::path dir = path_.parent_path();

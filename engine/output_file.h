@@ -12,6 +12,10 @@
 
 namespace headmap {
 
+// The extension of `path` in lower case (".PNG" -> ".png"): output and input formats are chosen by
+// extension, the same way whatever its case.
+std::string lower_extension(const std::filesystem::path& path);
+
 class AtomicOutputFile {
   public:
     explicit AtomicOutputFile(std::filesystem::path path);  // throws headmap::Error if unwritable

@@ -423,7 +423,7 @@ TEST_CASE("unwritable output paths and a non-.npy extension") {
         CHECK(read_file(tmp / "file") == "x");
     }
     SUBCASE("extension is not an export format") {
-        for (const std::string name : {"attn.txt", "attn.npzz", "attn", "attn.NPY"}) {
+        for (const std::string name : {"attn.txt", "attn.npzz", "attn", "attn.np"}) {
             INFO(name);
             TempDir tmp;
             const CommandResult r = run_cli(fast_export_args(kTiny, kSeed, tmp / name));
@@ -431,6 +431,14 @@ TEST_CASE("unwritable output paths and a non-.npy extension") {
             check_no_output(tmp / name);
             CHECK(entries(tmp.path).empty());
         }
+    }
+    SUBCASE("the extension's case does not matter (as for images)") {
+        TempDir tmp;
+        const CommandResult upper = run_cli(fast_export_args(kTiny, kSeed, tmp / "attn.NPY"));
+        const CommandResult lower = run_cli(fast_export_args(kTiny, kSeed, tmp / "attn.npy"));
+        REQUIRE(upper.exit_code == 0);
+        REQUIRE(lower.exit_code == 0);
+        CHECK(read_file(tmp / "attn.NPY") == read_file(tmp / "attn.npy"));
     }
     SUBCASE("--out missing") {
         check_error(

@@ -61,6 +61,7 @@ TEST_CASE("saved maps: a hand-written numpy header loads, in every spelling nump
     write_file(
         tmp / "tight.npy",
         npy_file("{\"descr\":\"<f4\",\"fortran_order\":False,\"shape\":(2,2,3,3)}", map_bytes()));
+    write_file(tmp / "upper.NPY", npy_file(kHeader, map_bytes()));  // extensions in any case
     write_file(tmp / "two_d.npy",
                npy_file("{'descr': '<f4', 'fortran_order': False, 'shape': (3, 3), }",
                         map_bytes().substr(0, 36)));
@@ -68,6 +69,7 @@ TEST_CASE("saved maps: a hand-written numpy header loads, in every spelling nump
         "stats --from " + quote((tmp / "plain.npy").string()) + " --format csv",
         "stats --from " + quote((tmp / "tight.npy").string()) + " --format csv",
         "stats --from " + quote((tmp / "two_d.npy").string()) + " --format csv",
+        "stats --from " + quote((tmp / "upper.NPY").string()) + " --format csv",
     });
     for (size_t i = 0; i < r.size(); ++i) {
         INFO(i, " stderr: ", r[i].err);
@@ -77,6 +79,7 @@ TEST_CASE("saved maps: a hand-written numpy header loads, in every spelling nump
     CHECK(std::count(r[0].out.begin(), r[0].out.end(), '\n') == 1 + 4);
     CHECK(r[1].out == r[0].out);
     CHECK(std::count(r[2].out.begin(), r[2].out.end(), '\n') == 1 + 1);
+    CHECK(r[3].out == r[0].out);
 }
 
 TEST_CASE("saved maps: broken headers, shapes and values are one-line errors") {

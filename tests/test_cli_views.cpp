@@ -142,7 +142,7 @@ TEST_CASE("view bad input: one line, exit 2, no image left behind") {
         {"heads --rank entropy --from " + a8 + " --scale 2", "needs --scatter FILE"},
         {"rollout --from " + a8 + " --colormap magma --out " + quote((tmp / "r.npy").string()),
          "--colormap shapes the picture, which needs an image --out"},
-        {"rollout --from " + a8 + " --out " + quote((tmp / "r.NPY").string()),
+        {"rollout --from " + a8 + " --out " + quote((tmp / "r.npz").string()),
          "expected .npy for the matrix, or .png, .svg or .pdf"},
         {"stability --from " + a8 + " --from " + a9 + o, "differ in size"},
         {"stability --from " + a8 + o, "at least 2"},
@@ -172,5 +172,5 @@ TEST_CASE("view bad input: one line, exit 2, no image left behind") {
     check_no_output(out);
     check_no_output(tmp / "x.jpg");
     check_no_output(tmp / "r.npy");
-    check_no_output(tmp / "r.NPY");
+    check_no_output(tmp / "r.npz");
 }

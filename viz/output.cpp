@@ -1,7 +1,6 @@
 // Writing a Scene to disk: the format from the extension, then one atomic write, so a failed run
 // never leaves a half-written or stale-looking image behind.
 #include <algorithm>
-#include <cctype>
 #include <span>
 #include <string>
 
@@ -12,9 +11,7 @@
 namespace headmap::viz {
 
 ImageFormat format_for(const std::filesystem::path& out) {
-    std::string ext = out.extension().string();
-    std::transform(ext.begin(), ext.end(), ext.begin(),
-                   [](unsigned char c) { return char(std::tolower(c)); });
+    const std::string ext = lower_extension(out);
     if (ext == ".png") return ImageFormat::Png;
     if (ext == ".svg") return ImageFormat::Svg;
     if (ext == ".pdf") return ImageFormat::Pdf;

@@ -33,7 +33,7 @@ int run_layer_analysis(const LayerAnalysis& spec, const std::vector<std::string>
     if (spec.takes_threads) valued.insert("threads");
     const Args args(spec.command, argv, valued, kMapSourceFlags);
     const std::filesystem::path out = args.required("out");
-    const bool npy = out.extension() == ".npy";
+    const bool npy = lower_extension(out) == ".npy";
     if (npy) {
         reject_draw_options(args, {"font", "scale", "colormap", "gamma", "title"},
                             "an image --out (.png, .svg or .pdf)");

@@ -31,7 +31,7 @@ std::filesystem::path output_path(const std::string& pattern, size_t index, size
 enum class ExportFormat { Npy, Npz, Safetensors, Json };
 
 ExportFormat export_format(const std::string& out) {
-    const std::string ext = std::filesystem::path(out).extension().string();
+    const std::string ext = lower_extension(out);
     if (ext == ".npy") return ExportFormat::Npy;
     if (ext == ".npz") return ExportFormat::Npz;
     if (ext == ".safetensors") return ExportFormat::Safetensors;

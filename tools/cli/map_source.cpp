@@ -13,6 +13,7 @@
 #include "engine/engine.h"
 #include "engine/error.h"
 #include "engine/model_files.h"
+#include "engine/output_file.h"
 #include "engine/read_file.h"
 #include "engine/safetensors.h"
 #include "engine/words.h"
@@ -278,11 +279,11 @@ Maps maps_from_file(const Args& args, const fs::path& path, const std::string& l
     maps.name = path.filename().string();
     std::vector<float> all;
     const std::string where = "--from " + path.string();
-    if (path.extension() == ".npy") {
+    if (lower_extension(path) == ".npy") {
         NpyData data = read_npy_file(path);
         adopt_shape(maps, data.shape, where);
         all = std::move(data.values);
-    } else if (path.extension() == ".safetensors") {
+    } else if (lower_extension(path) == ".safetensors") {
         SafetensorsArchive archive = SafetensorsArchive::open(path);
         std::string name = args.get("tensor").value_or("");
         if (name.empty()) {
