@@ -44,17 +44,22 @@ inline std::optional<std::string> read_regular_file(
               std::to_string(max_bytes);
         return std::nullopt;
     }
+    // Read into exactly the size fstat gave (one allocation for a 150 MB export), then append
+    // whatever a file that grew meanwhile still holds.
     std::string bytes(size_t(info.st_size), '\0');
     size_t got = 0;
+    char more[4096];
     for (;;) {
-        if (got == bytes.size()) bytes.resize(bytes.size() + 65536);  // the file grew meanwhile
-        const ssize_t n = ::read(fd, bytes.data() + got, bytes.size() - got);
+        const bool sized = got < bytes.size();
+        const ssize_t n = sized ? ::read(fd, bytes.data() + got, bytes.size() - got)
+                                : ::read(fd, more, sizeof more);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) {
             why = std::strerror(errno);
             return std::nullopt;
         }
         if (n == 0) break;
+        if (!sized) bytes.append(more, size_t(n));
         got += size_t(n);
         if (got > max_bytes) {
             why = "it holds over " + std::to_string(max_bytes) + " bytes, the limit";
