@@ -68,6 +68,21 @@ inline void check_error(const CommandResult& r, const std::string& needle) {
     CHECK(r.out.empty());
 }
 
+// One failing command line and what its error must mention; check_errors runs them (a few at a
+// time) and holds each to check_error's contract.
+struct ErrorCase {
+    std::string args, needle;
+};
+inline void check_errors(const std::vector<ErrorCase>& cases) {
+    std::vector<std::string> commands;
+    for (const ErrorCase& c : cases) commands.push_back(c.args);
+    const std::vector<CommandResult> results = run_many(commands);
+    for (size_t i = 0; i < cases.size(); ++i) {
+        CAPTURE(cases[i].args);
+        check_error(results[i], cases[i].needle);
+    }
+}
+
 inline std::set<std::string> entries(const fs::path& dir) {
     std::set<std::string> names;
     for (const auto& e : fs::directory_iterator(dir)) names.insert(e.path().filename().string());

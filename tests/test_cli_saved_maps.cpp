@@ -97,10 +97,7 @@ TEST_CASE("saved maps: broken headers, shapes and values are one-line errors") {
     const std::string data = map_bytes();
     const fs::path out = tmp / "out.png";
     const std::string o = " --out " + quote(out.string());
-    struct Case {
-        std::string args, needle;
-    };
-    const std::vector<Case> cases = {
+    const std::vector<ErrorCase> cases = {
         // Big-endian data with a decoy '<f4' in another field: no longer read as little-endian.
         {"heatmap --from " +
              npy("decoy.npy",
@@ -152,13 +149,7 @@ TEST_CASE("saved maps: broken headers, shapes and values are one-line errors") {
              st("nan.safetensors", "[2,2,3,3]", map_bytes(std::nanf(""))),
          "expected finite attention weights >= 0"},
     };
-    std::vector<std::string> commands;
-    for (const Case& c : cases) commands.push_back(c.args);
-    const std::vector<CommandResult> results = run_many(commands);
-    for (size_t i = 0; i < cases.size(); ++i) {
-        CAPTURE(cases[i].args);
-        check_error(results[i], cases[i].needle);
-    }
+    check_errors(cases);
     check_no_output(out);
 }
 
@@ -176,11 +167,8 @@ TEST_CASE("a FIFO wherever a file is read is refused at once, not waited on") {
     fs::create_directories(tmp / "tokenizer");
     fs::copy_file(kGpt2Tokenizer / "merges.txt", tmp / "tokenizer" / "merges.txt");
     fifo(tmp / "tokenizer" / "vocab.json");
-    struct Case {
-        std::string args, needle;
-    };
     const std::string tiny = "--model " + quote(kTiny.string()) + " " + tok_opt();
-    const std::vector<Case> cases = {
+    const std::vector<ErrorCase> cases = {
         {"stats --from " + quote((tmp / "pipe.npy").string()), "not a regular file"},
         {"stats --from " + quote((tmp / "pipe.safetensors").string()), "not a regular file"},
         {"stats " + tiny + " --texts " + quote((tmp / "texts.txt").string()), "not a regular file"},
@@ -193,9 +181,6 @@ TEST_CASE("a FIFO wherever a file is read is refused at once, not waited on") {
              quote((tmp / "tokenizer").string()) + " --text hi",
          "vocab.json"},
     };
-    for (const Case& c : cases) {
-        CAPTURE(c.args);
-        check_error(run_cli(c.args), c.needle);
-    }
+    check_errors(cases);
     check_no_output(tmp / "o.png");
 }

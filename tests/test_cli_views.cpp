@@ -124,10 +124,7 @@ TEST_CASE("view bad input: one line, exit 2, no image left behind") {
     const std::string a8 = quote((tmp / "a8.npy").string()), a9 = quote((tmp / "a9.npy").string());
     const fs::path out = tmp / "out.png";
     const std::string o = " --out " + quote(out.string());
-    struct Case {
-        std::string args, needle;
-    };
-    const std::vector<Case> cases = {
+    const std::vector<ErrorCase> cases = {
         {"compare --from " + a8 + " --from2 " + a9 + o, "differ in size"},
         // No second source, or one that saved maps cannot use: once a map compared with itself.
         {"compare --from " + a8 + o, "compare needs a second map"},
@@ -162,13 +159,7 @@ TEST_CASE("view bad input: one line, exit 2, no image left behind") {
         {"heatmap " + kGpt2Tiny + " --text Hello --font " + quote((tmp / "a8.npy").string()) + o,
          "a8.npy"},
     };
-    std::vector<std::string> commands;
-    for (const Case& c : cases) commands.push_back(c.args);
-    const std::vector<CommandResult> results = run_many(commands);
-    for (size_t i = 0; i < cases.size(); ++i) {
-        CAPTURE(cases[i].args);
-        check_error(results[i], cases[i].needle);
-    }
+    check_errors(cases);
     check_no_output(out);
     check_no_output(tmp / "x.jpg");
     check_no_output(tmp / "r.npy");
