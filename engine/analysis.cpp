@@ -6,7 +6,7 @@
 #include <cmath>
 #include <functional>
 
-#include "engine/error.h"
+#include "headmap/error.hpp"
 
 namespace headmap::analysis {
 

@@ -1,6 +1,6 @@
 #include "engine/architecture.h"
 
-#include "engine/error.h"
+#include "headmap/error.hpp"
 
 namespace headmap {
 namespace {

@@ -3,8 +3,8 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/architecture.h"
-#include "engine/error.h"
 #include "engine/read_file.h"
+#include "headmap/error.hpp"
 
 namespace headmap {
 namespace {

@@ -1,7 +1,7 @@
 #include "engine/cuda_forward.h"
 
 #include "engine/engine.h"
-#include "engine/error.h"
+#include "headmap/error.hpp"
 
 #if HEADMAP_HAVE_CUDA
 

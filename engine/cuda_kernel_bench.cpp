@@ -1,6 +1,6 @@
 #include "engine/cuda_kernel_bench.h"
 
-#include "engine/error.h"
+#include "headmap/error.hpp"
 
 #if HEADMAP_HAVE_CUDA
 

@@ -7,9 +7,9 @@
 #include <thread>
 
 #include "engine/cuda_forward.h"
-#include "engine/error.h"
 #include "engine/forward_schedule.h"
 #include "engine/safetensors.h"
+#include "headmap/error.hpp"
 #include "kernels/cpu/ops.h"
 #include "kernels/cpu/packed_linear.h"
 

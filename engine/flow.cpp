@@ -9,7 +9,7 @@
 #include <string>
 #include <thread>
 
-#include "engine/error.h"
+#include "headmap/error.hpp"
 
 namespace headmap::analysis {
 namespace {

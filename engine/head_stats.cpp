@@ -21,9 +21,9 @@
 #include <thread>
 
 #include "engine/analysis.h"
-#include "engine/error.h"
 #include "engine/fast_log.h"
 #include "engine/head_stats_internal.h"
+#include "headmap/error.hpp"
 
 namespace headmap::analysis {
 

@@ -6,7 +6,7 @@
 #include <numeric>
 #include <string>
 
-#include "engine/error.h"
+#include "headmap/error.hpp"
 
 namespace headmap::analysis {
 namespace {

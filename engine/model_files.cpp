@@ -15,7 +15,7 @@
 #include <string_view>
 #include <vector>
 
-#include "engine/error.h"
+#include "headmap/error.hpp"
 
 namespace headmap {
 

@@ -4,8 +4,8 @@
 #include <cmath>
 #include <random>
 
-#include "engine/error.h"
 #include "engine/safetensors.h"
+#include "headmap/error.hpp"
 
 namespace headmap {
 

@@ -7,7 +7,7 @@
 #include <thread>
 
 #include "engine/analysis.h"
-#include "engine/error.h"
+#include "headmap/error.hpp"
 #include "kernels/cpu/thread_pool.h"
 
 namespace headmap::analysis {

@@ -2,8 +2,8 @@
 #include <array>
 #include <cstring>
 
-#include "engine/error.h"
 #include "engine/output_file.h"
+#include "headmap/error.hpp"
 #include "tokenizer/utf8.h"
 
 namespace headmap {

@@ -21,8 +21,8 @@
 #include <optional>
 #include <string>
 
-#include "engine/error.h"
 #include "engine/read_file.h"
+#include "headmap/error.hpp"
 
 namespace headmap {
 
@@ -308,10 +308,11 @@ TensorView parse_tensor_entry(const std::string& file, const std::string& name, 
     return view;
 }
 
-// Parses and validates the header of one mapped file; views point into the mapping.
-std::vector<TensorView> parse_safetensors(const MappedFile& file) {
-    const std::string path = file.path().string();
-    const std::span<const std::byte> bytes = file.bytes();
+}  // namespace
+
+// Parses and validates the header of one safetensors file's bytes; views point into `bytes`.
+std::vector<TensorView> parse_safetensors_bytes(std::span<const std::byte> bytes,
+                                                const std::string& path) {
     if (bytes.size() < 8) {
         fail(path + ": file of " + std::to_string(bytes.size()) +
              " bytes is too short for the 8-byte header length");
@@ -371,6 +372,12 @@ std::vector<TensorView> parse_safetensors(const MappedFile& file) {
         }
     }
     return views;
+}
+
+namespace {
+
+std::vector<TensorView> parse_safetensors(const MappedFile& file) {
+    return parse_safetensors_bytes(file.bytes(), file.path().string());
 }
 
 std::string read_small_file(const std::filesystem::path& path) {
@@ -511,6 +518,26 @@ std::span<const float> WeightStore::get(std::string_view name,
     }
     handed_out_.emplace(std::string(name), result);
     return result;
+}
+
+std::vector<float> tensor_to_floats(const TensorView& view) {
+    if (view.dtype != DType::F32 && view.dtype != DType::F16 && view.dtype != DType::BF16)
+        fail("tensor " + in_quotes(view.name) + ": dtype " + view.dtype_text +
+             " is not a float tensor, expected F32, F16 or BF16");
+    const std::size_t count = static_cast<std::size_t>(view.numel());
+    std::vector<float> values(count);
+    const std::byte* source = view.bytes.data();
+    if (view.dtype == DType::F32) {
+        if (count > 0) std::memcpy(values.data(), source, count * sizeof(float));
+        return values;
+    }
+    const bool is_half = view.dtype == DType::F16;
+    for (std::size_t i = 0; i < count; ++i) {
+        uint16_t bits = 0;
+        std::memcpy(&bits, source + 2 * i, sizeof bits);  // may be unaligned
+        values[i] = is_half ? half_to_float(bits) : bf16_to_float(bits);
+    }
+    return values;
 }
 
 std::string shape_text(std::span<const int64_t> shape) {

@@ -91,6 +91,13 @@ struct TensorToWrite {
 void write_safetensors(const std::filesystem::path& path, std::span<const TensorToWrite> tensors,
                        const std::map<std::string, std::string>& metadata = {});
 
+// The header of a safetensors file held in memory, validated as open() validates a file's; the
+// views point into `bytes`. `where` names the source in errors.
+std::vector<TensorView> parse_safetensors_bytes(std::span<const std::byte> bytes,
+                                                const std::string& where);
+// An F32, F16 or BF16 tensor as fp32 values (a copy); headmap::Error for other dtypes.
+std::vector<float> tensor_to_floats(const TensorView& view);
+
 // "[768, 2304]": a shape as error messages show it.
 std::string shape_text(std::span<const int64_t> shape);
 

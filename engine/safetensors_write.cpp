@@ -9,8 +9,8 @@
 #include <set>
 #include <string>
 
-#include "engine/error.h"
 #include "engine/safetensors.h"
+#include "headmap/error.hpp"
 
 namespace headmap {
 

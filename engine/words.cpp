@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <array>
 
-#include "engine/error.h"
+#include "headmap/error.hpp"
 #include "tokenizer/gpt2_bpe.h"
 #include "tokenizer/gpt2_pretokenize.h"
 #include "tokenizer/utf8.h"

@@ -4,7 +4,7 @@
 #include <cmath>
 
 #include "engine/analysis.h"
-#include "engine/error.h"
+#include "headmap/error.hpp"
 
 using namespace headmap;
 using namespace headmap::analysis;

@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "engine/analysis.h"
-#include "engine/error.h"
+#include "headmap/error.hpp"
 #include "kernels/cuda/kernels.h"
 #include "kernels/cuda/runtime.h"
 

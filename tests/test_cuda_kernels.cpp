@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/error.h"
+#include "headmap/error.hpp"
 #include "kernel_test_support.h"
 #include "kernels/cpu/ops.h"
 #include "kernels/cuda/gemm.h"

@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "engine/analysis.h"
-#include "engine/error.h"
 #include "engine/flow.h"
+#include "headmap/error.hpp"
 
 using namespace headmap;
 using namespace headmap::analysis;

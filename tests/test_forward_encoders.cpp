@@ -4,9 +4,9 @@
 #include <doctest/doctest.h>
 
 #include "engine/engine.h"
-#include "engine/error.h"
 #include "engine/safetensors.h"
 #include "fixture_support.h"
+#include "headmap/error.hpp"
 #include "test_support.h"
 #include "tokenizer/tokenizer.h"
 

@@ -13,9 +13,9 @@
 #include <vector>
 
 #include "engine/analysis.h"
-#include "engine/error.h"
 #include "engine/fast_log.h"
 #include "engine/head_stats_internal.h"
+#include "headmap/error.hpp"
 
 using namespace headmap;
 using namespace headmap::analysis;

@@ -9,8 +9,8 @@
 #include <random>
 #include <vector>
 
-#include "engine/error.h"
 #include "engine/heads.h"
+#include "headmap/error.hpp"
 #include "test_support.h"
 
 using namespace headmap;

@@ -17,8 +17,8 @@
 
 #include "engine/config.h"
 #include "engine/engine.h"
-#include "engine/error.h"
 #include "engine_test_support.h"
+#include "headmap/error.hpp"
 #include "kernel_test_support.h"
 #include "kernels/cpu/ops.h"
 #include "kernels/cpu/thread_pool.h"

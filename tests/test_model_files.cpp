@@ -13,9 +13,9 @@
 #include <string>
 #include <vector>
 
-#include "engine/error.h"
 #include "engine/model_files.h"
 #include "engine/safetensors.h"
+#include "headmap/error.hpp"
 #include "test_support.h"
 
 namespace fs = std::filesystem;

@@ -9,8 +9,8 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
-#include "engine/error.h"
 #include "engine/modularity.h"
+#include "headmap/error.hpp"
 #include "test_support.h"
 
 using namespace headmap;

@@ -20,8 +20,8 @@
 #include "engine/attention_ring.h"
 #include "engine/config.h"
 #include "engine/engine.h"
-#include "engine/error.h"
 #include "engine_test_support.h"
+#include "headmap/error.hpp"
 #include "ring_test_support.h"
 
 using namespace headmap;

@@ -15,8 +15,8 @@
 #include <string>
 #include <vector>
 
-#include "engine/error.h"
 #include "engine/safetensors.h"
+#include "headmap/error.hpp"
 #include "test_support.h"
 
 namespace fs = std::filesystem;

@@ -17,7 +17,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "engine/error.h"
+#include "headmap/error.hpp"
 #include "tokenizer/bert_normalizer.h"
 #include "tokenizer/unicode_bert_tables.h"
 #include "tokenizer/utf8.h"

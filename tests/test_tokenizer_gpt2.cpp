@@ -12,7 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "engine/error.h"
+#include "headmap/error.hpp"
 #include "tokenizer/gpt2_bpe.h"
 #include "tokenizer/unicode_tables.h"
 #include "tokenizer_test_support.h"

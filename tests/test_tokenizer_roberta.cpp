@@ -5,7 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "engine/error.h"
+#include "headmap/error.hpp"
 #include "test_support.h"
 #include "tokenizer/tokenizer.h"
 

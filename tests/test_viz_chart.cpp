@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/error.h"
+#include "headmap/error.hpp"
 #include "test_support.h"
 #include "viz/chart.h"
 #include "viz/render.h"

@@ -6,7 +6,7 @@
 #include <random>
 #include <vector>
 
-#include "engine/error.h"
+#include "headmap/error.hpp"
 #include "viz/views.h"
 #include "viz_test_support.h"
 

@@ -13,7 +13,7 @@
 #include <thread>
 #include <vector>
 
-#include "engine/error.h"
+#include "headmap/error.hpp"
 #include "viz/font.h"
 #include "viz/render.h"
 

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/error.h"
+#include "headmap/error.hpp"
 #include "viz/views.h"
 #include "viz_test_support.h"
 

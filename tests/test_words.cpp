@@ -7,8 +7,8 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
-#include "engine/error.h"
 #include "engine/words.h"
+#include "headmap/error.hpp"
 #include "test_support.h"
 #include "tokenizer/tokenizer.h"
 

@@ -9,7 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "engine/error.h"
+#include "headmap/error.hpp"
 
 namespace tokenizer_test {
 

@@ -1,6 +1,6 @@
 #include "tokenizer/tokenizer.h"
 
-#include "engine/error.h"
+#include "headmap/error.hpp"
 
 namespace headmap {
 namespace {

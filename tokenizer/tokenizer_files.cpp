@@ -1,7 +1,7 @@
 #include "tokenizer/tokenizer_files.h"
 
-#include "engine/error.h"
 #include "engine/read_file.h"
+#include "headmap/error.hpp"
 
 namespace headmap::tokenizer_files {
 

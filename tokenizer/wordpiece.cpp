@@ -10,7 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "engine/error.h"
+#include "headmap/error.hpp"
 #include "tokenizer/bert_normalizer.h"
 #include "tokenizer/tokenizer_files.h"
 #include "tokenizer/unicode_tables.h"

@@ -6,7 +6,7 @@
 #include <cmath>
 #include <string>
 
-#include "engine/error.h"
+#include "headmap/error.hpp"
 #include "viz/table_lens.h"
 
 namespace headmap::viz {

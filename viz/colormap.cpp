@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-#include "engine/error.h"
+#include "headmap/error.hpp"
 #include "viz/views.h"
 
 namespace headmap::viz {

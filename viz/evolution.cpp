@@ -3,7 +3,7 @@
 #include <cmath>
 #include <string>
 
-#include "engine/error.h"
+#include "headmap/error.hpp"
 #include "viz/table_lens.h"
 #include "viz/views.h"
 

@@ -15,8 +15,8 @@
 #include <span>
 #include <unordered_map>
 
-#include "engine/error.h"
 #include "engine/read_file.h"
+#include "headmap/error.hpp"
 
 namespace headmap::viz {
 

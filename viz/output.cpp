@@ -4,8 +4,8 @@
 #include <span>
 #include <string>
 
-#include "engine/error.h"
 #include "engine/output_file.h"
+#include "headmap/error.hpp"
 #include "viz/render.h"
 
 namespace headmap::viz {

@@ -25,7 +25,7 @@
 #include <variant>
 #include <vector>
 
-#include "engine/error.h"
+#include "headmap/error.hpp"
 #include "viz/render.h"
 #include "viz/vector_common.h"
 

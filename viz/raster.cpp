@@ -24,7 +24,7 @@
 #include <numbers>
 #include <string>
 
-#include "engine/error.h"
+#include "headmap/error.hpp"
 #include "viz/render.h"
 
 namespace headmap::viz {

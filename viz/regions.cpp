@@ -48,7 +48,7 @@
 #include <optional>
 #include <string>
 
-#include "engine/error.h"
+#include "headmap/error.hpp"
 #include "viz/table_lens.h"
 #include "viz/views.h"
 

@@ -6,7 +6,7 @@
 #include <numbers>
 #include <set>
 
-#include "engine/error.h"
+#include "headmap/error.hpp"
 
 namespace headmap::viz {
 

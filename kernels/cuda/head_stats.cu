@@ -22,7 +22,7 @@
 #include <cstdint>
 #include <string>
 
-#include "engine/error.h"
+#include "headmap/error.hpp"
 #include "kernels/cuda/kernels.h"
 #include "kernels/cuda/runtime.h"
 

@@ -2,7 +2,7 @@
 
 #include <cstdio>
 
-#include "engine/error.h"
+#include "headmap/error.hpp"
 
 namespace headmap::cuda {
 

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "engine/capture/selection.h"
+
 namespace headmap::cli {
 
 class Args {
@@ -34,8 +36,7 @@ class Args {
 std::vector<int> parse_int_list(const std::string& option, const std::string& text, int min,
                                 int max);
 
-// Layer or head selection: "all", or a comma list of indices and ranges ("0,3,5-7");
-// negative indices count from the end. Returns sorted unique indices in [0, count).
-std::vector<int> parse_selection(const std::string& what, const std::string& text, int count);
+// Layer or head selections ("all", "0,3,5-7", negatives from the end): the library's rule.
+using headmap::parse_selection;
 
 }  // namespace headmap::cli

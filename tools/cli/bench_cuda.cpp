@@ -7,7 +7,7 @@
 #include "engine/architecture.h"
 #include "engine/cuda_forward.h"
 #include "engine/cuda_kernel_bench.h"
-#include "engine/error.h"
+#include "headmap/error.hpp"
 #include "tools/cli/median.h"
 
 namespace headmap::cli {

@@ -6,9 +6,9 @@
 #include <thread>
 
 #include "engine/analysis.h"
-#include "engine/error.h"
 #include "engine/flow.h"
 #include "engine/output_file.h"
+#include "headmap/error.hpp"
 #include "tools/cli/commands.h"
 #include "tools/cli/view_common.h"
 

@@ -17,8 +17,8 @@
 #include <thread>
 
 #include "engine/engine.h"
-#include "engine/error.h"
 #include "engine/model_files.h"
+#include "headmap/error.hpp"
 #include "tools/cli/args.h"
 #include "tools/cli/bench_cuda.h"
 #include "tools/cli/commands.h"

@@ -17,9 +17,9 @@
 #include <thread>
 
 #include "engine/analysis.h"
-#include "engine/error.h"
 #include "engine/flow.h"
 #include "engine/modularity.h"
+#include "headmap/error.hpp"
 #include "kernels/cpu/fast_math.h"
 #include "tools/cli/args.h"
 #include "tools/cli/commands.h"

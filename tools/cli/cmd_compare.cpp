@@ -5,7 +5,7 @@
 //   stability: n runs' maps (saved files) as a mean background with standard-error circles.
 //   evolution: maps over T checkpoints (saved files or model directories) with a sparkline per
 //              cell.
-#include "engine/error.h"
+#include "headmap/error.hpp"
 #include "tools/cli/commands.h"
 #include "tools/cli/view_common.h"
 

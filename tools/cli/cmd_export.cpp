@@ -4,10 +4,10 @@
 #include <optional>
 
 #include "engine/engine.h"
-#include "engine/error.h"
 #include "engine/output_file.h"
 #include "engine/safetensors.h"
 #include "engine/words.h"
+#include "headmap/error.hpp"
 #include "tools/cli/commands.h"
 #include "tools/cli/model_input.h"
 

@@ -7,8 +7,8 @@
 #include <optional>
 
 #include "engine/analysis.h"
-#include "engine/error.h"
 #include "engine/heads.h"
+#include "headmap/error.hpp"
 #include "tools/cli/commands.h"
 #include "tools/cli/head_table.h"
 #include "tools/cli/view_common.h"

@@ -6,8 +6,8 @@
 #include <optional>
 
 #include "engine/analysis.h"
-#include "engine/error.h"
 #include "engine/heads.h"
+#include "headmap/error.hpp"
 #include "tools/cli/commands.h"
 #include "tools/cli/view_common.h"
 

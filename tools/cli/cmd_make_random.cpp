@@ -4,9 +4,9 @@
 #include <fstream>
 
 #include "engine/engine.h"
-#include "engine/error.h"
 #include "engine/output_file.h"
 #include "engine/safetensors.h"
+#include "headmap/error.hpp"
 #include "tools/cli/args.h"
 #include "tools/cli/commands.h"
 

@@ -3,8 +3,8 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
-#include "engine/error.h"
 #include "engine/modularity.h"
+#include "headmap/error.hpp"
 #include "tools/cli/commands.h"
 #include "tools/cli/modularity_view.h"
 #include "tools/cli/view_common.h"

@@ -10,9 +10,9 @@
 #include <numeric>
 
 #include "engine/analysis.h"
-#include "engine/error.h"
 #include "engine/heads.h"
 #include "engine/output_file.h"
+#include "headmap/error.hpp"
 #include "tools/cli/commands.h"
 #include "tools/cli/modularity_view.h"
 #include "tools/cli/view_common.h"

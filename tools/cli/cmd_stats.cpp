@@ -7,7 +7,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
-#include "engine/error.h"
+#include "headmap/error.hpp"
 #include "tools/cli/commands.h"
 #include "tools/cli/head_table.h"
 #include "tools/cli/view_common.h"

@@ -26,8 +26,8 @@
 #include "engine/analysis.h"
 #include "engine/architecture.h"
 #include "engine/engine.h"
-#include "engine/error.h"
 #include "engine/words.h"
+#include "headmap/error.hpp"
 #include "tools/cli/model_input.h"
 
 namespace headmap::cli {

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/error.h"
+#include "headmap/error.hpp"
 #include "tools/cli/commands.h"
 
 namespace {

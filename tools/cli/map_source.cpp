@@ -11,12 +11,12 @@
 #include "engine/analysis.h"
 #include "engine/architecture.h"
 #include "engine/engine.h"
-#include "engine/error.h"
 #include "engine/model_files.h"
 #include "engine/output_file.h"
 #include "engine/read_file.h"
 #include "engine/safetensors.h"
 #include "engine/words.h"
+#include "headmap/error.hpp"
 #include "tools/cli/model_input.h"
 
 namespace headmap::cli {

@@ -2,9 +2,9 @@
 
 #include <sstream>
 
-#include "engine/error.h"
 #include "engine/model_files.h"
 #include "engine/read_file.h"
+#include "headmap/error.hpp"
 
 namespace headmap::cli {
 

@@ -1,6 +1,6 @@
 #include "tools/cli/view_common.h"
 
-#include "engine/error.h"
+#include "headmap/error.hpp"
 #include "viz/render.h"
 
 namespace headmap::cli {

@@ -1,5 +1,7 @@
-// The one exception type that crosses module boundaries. The CLI catches it once,
-// prints its one-line message and exits with code 2.
+// headmap's one error type and its status codes: the foundation every room may use (tokenizer,
+// kernels, engine, viz, the CLI and the C++ face of the public API alike). The CLI catches it once,
+// prints its one-line message and exits with code 2; the C API turns it into a status code and a
+// message readable per handle. The numbers are the C API's (include/headmap/headmap.h).
 #pragma once
 
 #include <cstdint>
@@ -48,8 +50,27 @@ inline std::string one_line(std::string_view text) {
     return line;
 }
 
+// What went wrong, as a C API status (hm_status): 0 is success, every failure is negative.
+enum class Status : int {
+    Ok = 0,
+    BadArgument = -1,  // a parameter out of its domain, a NULL handle, a malformed selection
+    BadInput = -2,     // a file or bytes that are broken or hostile (model, tokenizer, saved maps)
+    Unsupported = -3,  // a model family, dtype or format headmap does not handle
+    OutOfRange = -4,   // a layer, head, length or size past its limit
+    Io = -5,           // a file that cannot be read or written
+    NoDevice = -6,     // a CUDA device was asked for and there is none
+    Cancelled = -7,    // a callback asked to stop
+    OutOfMemory = -8,  // an allocation failed
+    BufferTooSmall = -9,  // a caller's buffer is shorter than the result (the size is reported)
+};
+
 struct Error : std::runtime_error {
-    explicit Error(const std::string& message) : std::runtime_error(one_line(message)) {}
+    explicit Error(const std::string& message, Status status = Status::BadInput)
+        : std::runtime_error(one_line(message)), status_(status) {}
+    Status status() const noexcept { return status_; }
+
+  private:
+    Status status_;
 };
 
 }  // namespace headmap
