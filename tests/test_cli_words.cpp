@@ -5,6 +5,7 @@
 
 #include <cstring>
 
+#include "cli_hostile_checkpoints.h"
 #include "cli_test_support.h"
 
 using namespace cli_test;
@@ -150,6 +151,39 @@ TEST_CASE("a truncated GPT-2 pair keeps its boundary where truncation left the s
     REQUIRE(doc["ids"].size() == 64);
     CHECK(doc["shape"] == json({2, 3, 64, 64}));  // every token its own word
     CHECK(doc["tokens"][62] == "Hello");
+}
+
+TEST_CASE("a GPT-2 pair cut at an odd budget keeps its boundary where HF's truncation put it") {
+    // gpt2-tiny cut to 63 positions (config and position table), so a pair has 63 tokens to share.
+    TinyCopy copy(false);
+    std::vector<RawTensor> tensors = load_raw(kTiny / "model.safetensors");
+    RawTensor& wpe = find_raw(tensors, "wpe.weight");
+    REQUIRE(wpe.shape == std::vector<int64_t>{64, 24});
+    wpe.shape[0] = 63;
+    wpe.bytes.resize(63 * 24 * sizeof(float));
+    write_raw(copy.weights(), tensors);
+    json config = read_json(kTiny / "config.json");
+    config["n_positions"] = 63;
+    write_file(copy.model / "config.json", config.dump());
+    // 41 + 40 tokens: HF keeps 32 + 31, the longer first text taking the odd token (the fixture's
+    // "none" grid at 63). "Hello" then starts at 32; a split one short would join it to the " a"
+    // before it as one word.
+    std::string first = "x", second = "Hello";
+    for (int i = 0; i < 40; ++i) first += " a";
+    for (int i = 0; i < 39; ++i) second += " b";
+    const std::string pair = "--model " + quote(copy.model.string()) + " " + tok_opt() +
+                             " --text " + quote(first) + " --pair " + quote(second) +
+                             " --truncate --words";
+    const fs::path out = copy.out_dir / "pair.json";
+    const CommandResult r = run_cli("export " + pair + " --out " + quote(out.string()));
+    INFO("stderr: ", r.err);
+    REQUIRE(r.exit_code == 0);
+    const json doc = read_json(out);
+    REQUIRE(doc["ids"].size() == 63);
+    CHECK(doc["shape"] == json({2, 3, 63, 63}));  // every token its own word
+    CHECK(doc["tokens"][31] == "\u0120a");
+    CHECK(doc["tokens"][32] == "Hello");
+    CHECK(doc["tokens"][33] == "\u0120b");
 }
 
 TEST_CASE("views, rollout and stats accept --words; the labels are words") {

@@ -1,6 +1,11 @@
 #include "tokenizer/tokenizer.h"
 
+<<<<<<< HEAD
 #include "headmap/error.hpp"
+=======
+#include "headmap/error.hpp"
+#include "tokenizer/truncation.h"
+>>>>>>> wt/trunc
 
 namespace headmap {
 namespace {
@@ -61,14 +66,14 @@ Encoding Tokenizer::assemble(std::vector<int32_t> first, std::optional<std::vect
         if (max_tokens <= added)
             throw Error("cannot truncate to " + std::to_string(max_tokens) +
                         " tokens: the special tokens alone need " + std::to_string(added));
-        // longest_first: drop the last token of the longer text (the first on ties) until the
-        // whole sequence fits.
+        // What the special tokens leave; each text keeps its start, as HF truncates on the right.
         const size_t budget = max_tokens - added;
-        while (first.size() + (pair ? second->size() : 0) > budget) {
-            if (pair && second->size() > first.size())
-                second->pop_back();
-            else
-                first.pop_back();
+        if (pair) {
+            const PairLengths kept = truncate_pair_lengths(first.size(), second->size(), budget);
+            first.resize(kept.first);
+            second->resize(kept.second);
+        } else if (first.size() > budget) {
+            first.resize(budget);
         }
     }
     Encoding out;

@@ -5,6 +5,7 @@
 #include "engine/model_files.h"
 #include "engine/read_file.h"
 #include "headmap/error.hpp"
+#include "tokenizer/truncation.h"
 
 namespace headmap::cli {
 
@@ -34,21 +35,15 @@ std::vector<TextLine> read_texts_file(const std::filesystem::path& path) {
 namespace {
 
 // A pair's tokens before the second text, out of the `total` ids encode_pair gave: the first
-// text's tokens after the same longest_first truncation (the longer text loses its last token,
-// the first on ties), plus the special tokens in front of the second text.
+// text's tokens after the same longest_first truncation (truncate_pair_lengths), plus the special
+// tokens in front of the second text.
 int first_segment_tokens(const Tokenizer& tokenizer, const std::string& first,
                          const std::string& second, size_t total) {
     const size_t frame = tokenizer.encode("").ids.size();  // specials around one text
     const size_t pair_frame = tokenizer.encode_pair("", "").ids.size();
-    size_t a = tokenizer.encode(first).ids.size() - frame;
-    size_t b = tokenizer.encode(second).ids.size() - frame;
-    while (a + b > 0 && a + b + pair_frame > total) {
-        if (b > a)
-            --b;
-        else
-            --a;
-    }
-    return int(a + frame);
+    const size_t a = tokenizer.encode(first).ids.size() - frame;
+    const size_t b = tokenizer.encode(second).ids.size() - frame;
+    return int(truncate_pair_lengths(a, b, total - pair_frame).first + frame);
 }
 
 }  // namespace
