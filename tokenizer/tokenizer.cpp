@@ -1,11 +1,7 @@
 #include "tokenizer/tokenizer.h"
 
-<<<<<<< HEAD
-#include "headmap/error.hpp"
-=======
 #include "headmap/error.hpp"
 #include "tokenizer/truncation.h"
->>>>>>> wt/trunc
 
 namespace headmap {
 namespace {
