@@ -6,9 +6,11 @@
 //   <cache>/models--ORG--NAME/snapshots/<rev>/   files, usually symlinks into ../../blobs/
 #include "engine/model_files.h"
 
+#include <dlfcn.h>
 #include <pwd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <optional>
@@ -137,12 +139,47 @@ bool looks_like_model_dir(const fs::path& dir) {
     return false;
 }
 
-fs::path project_weights_dir() {
-    if (auto weights = environment("HEADMAP_WEIGHTS")) return *weights;
-    return "weights";
+// Beside a binary at `at`: its build tree's weights/ (build/bin/../../weights) and an installed
+// prefix's share/headmap/weights (bin/../share or lib/../share).
+void add_beside(std::vector<fs::path>& dirs, const fs::path& at) {
+    std::error_code ec;
+    for (const fs::path& candidate : {at.parent_path() / ".." / ".." / "weights",
+                                      at.parent_path() / ".." / "share" / "headmap" / "weights"}) {
+        if (!fs::is_directory(candidate, ec)) continue;
+        const fs::path normal = candidate.lexically_normal();
+        if (std::find(dirs.begin(), dirs.end(), normal) == dirs.end()) dirs.push_back(normal);
+    }
 }
 
 }  // namespace
+
+std::vector<fs::path> weights_dirs() {
+    if (auto weights = environment("HEADMAP_WEIGHTS")) return {*weights};
+    std::vector<fs::path> dirs = {"weights"};
+    std::error_code ec;
+    const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+    if (!ec) add_beside(dirs, exe);
+    // A program that embeds libheadmap.so finds the files installed beside the library.
+    Dl_info info{};
+    if (::dladdr(reinterpret_cast<const void*>(&weights_dirs), &info) != 0 && info.dli_fname)
+        add_beside(dirs, fs::absolute(info.dli_fname, ec));
+    return dirs;
+}
+
+fs::path default_model_dir() {
+    constexpr const char* kName = "gpt2-tiny-headmap";
+    std::error_code ec;
+    std::string searched;
+    for (const fs::path& dir : weights_dirs()) {
+        if (fs::is_directory(dir / kName, ec)) return dir / kName;
+        searched += (searched.empty() ? "" : ", ") + dir.string();
+    }
+    throw Error(std::string("the default model ") + kName + " was not found in " + searched +
+                    " (name a model directory or id)",
+                Status::Io);
+}
+
+namespace {}  // namespace
 
 fs::path hf_hub_cache_dir() {
     if (auto cache = environment("HF_HUB_CACHE")) return *cache;
@@ -163,10 +200,14 @@ fs::path resolve_model_dir(const std::string& name) {
         if (model == short_name) model = id;
 
     // weights/NAME as typed, then under the id a short name stands for.
-    for (const std::string& local_name : {name, model}) {
-        if (local_name.find('/') != std::string::npos || !is_valid_id_part(local_name)) continue;
-        const fs::path local = project_weights_dir() / local_name;
-        if (fs::is_directory(local, ec) && looks_like_model_dir(local)) return local;
+    const std::vector<fs::path> weights = weights_dirs();
+    for (const fs::path& folder : weights) {
+        for (const std::string& local_name : {name, model}) {
+            if (local_name.find('/') != std::string::npos || !is_valid_id_part(local_name))
+                continue;
+            const fs::path local = folder / local_name;
+            if (fs::is_directory(local, ec) && looks_like_model_dir(local)) return local;
+        }
     }
 
     const fs::path cache = hf_hub_cache_dir();

@@ -65,13 +65,14 @@ NpzArray npz_strings(std::string name, std::span<const std::string> utf8_strings
     return out;
 }
 
-void write_npz(const std::filesystem::path& path, std::span<const NpzArray> arrays) {
+std::vector<std::byte> npz_bytes(std::span<const NpzArray> arrays, const std::string& where) {
     std::vector<std::byte> zip, directory;
     for (const NpzArray& array : arrays) {
         std::vector<std::byte> member = npy_header(array.shape, array.descr);
         member.insert(member.end(), array.data.begin(), array.data.end());
         if (member.size() >= 0xFFFFFFFFu || zip.size() >= 0xFFFFFFFFu - member.size())
-            throw Error(path.string() + ": arrays too large for a .npz without zip64 (use .npy)");
+            throw Error(where + ": arrays too large for a .npz without zip64 (use .npy)",
+                        Status::OutOfRange);
         const std::string name = array.name + ".npy";
         const uint32_t crc = crc32(member), size = uint32_t(member.size()),
                        offset = uint32_t(zip.size());
@@ -93,6 +94,11 @@ void write_npz(const std::filesystem::path& path, std::span<const NpzArray> arra
     put32(zip, 0x06054b50), put16(zip, 0), put16(zip, 0);
     put16(zip, uint32_t(arrays.size())), put16(zip, uint32_t(arrays.size()));
     put32(zip, uint32_t(directory.size())), put32(zip, directory_offset), put16(zip, 0);
+    return zip;
+}
+
+void write_npz(const std::filesystem::path& path, std::span<const NpzArray> arrays) {
+    const std::vector<std::byte> zip = npz_bytes(arrays, path.string());
     AtomicOutputFile file(path);
     file.write(zip);
     file.commit();

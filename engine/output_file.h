@@ -62,5 +62,7 @@ NpzArray npz_strings(std::string name, std::span<const std::string> utf8);
 
 // Writes an uncompressed .npz (a zip of .npy files, as numpy.savez writes), atomically.
 void write_npz(const std::filesystem::path& path, std::span<const NpzArray> arrays);
+// The same archive's bytes; `where` names it in errors.
+std::vector<std::byte> npz_bytes(std::span<const NpzArray> arrays, const std::string& where);
 
 }  // namespace headmap

@@ -98,6 +98,11 @@ std::vector<TensorView> parse_safetensors_bytes(std::span<const std::byte> bytes
 // An F32, F16 or BF16 tensor as fp32 values (a copy); headmap::Error for other dtypes.
 std::vector<float> tensor_to_floats(const TensorView& view);
 
+// The same file's bytes; `where` names it in errors.
+std::vector<std::byte> safetensors_bytes(std::span<const TensorToWrite> tensors,
+                                         const std::map<std::string, std::string>& metadata,
+                                         const std::string& where);
+
 // "[768, 2304]": a shape as error messages show it.
 std::string shape_text(std::span<const int64_t> shape);
 

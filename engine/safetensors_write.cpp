@@ -9,6 +9,7 @@
 #include <set>
 #include <string>
 
+#include "engine/output_file.h"
 #include "engine/safetensors.h"
 #include "headmap/error.hpp"
 
@@ -98,10 +99,10 @@ std::vector<std::byte> encode(const TensorToWrite& tensor) {
 
 }  // namespace
 
-void write_safetensors(const std::filesystem::path& path, std::span<const TensorToWrite> tensors,
-                       const std::map<std::string, std::string>& metadata) {
+std::vector<std::byte> safetensors_bytes(std::span<const TensorToWrite> tensors,
+                                         const std::map<std::string, std::string>& metadata,
+                                         const std::string& file) {
     static_assert(std::endian::native == std::endian::little, "safetensors data is little-endian");
-    const std::string file = path.string();
 
     nlohmann::json header = nlohmann::json::object();
     header["__metadata__"] = {{"format", "pt"}};
@@ -141,33 +142,23 @@ void write_safetensors(const std::filesystem::path& path, std::span<const Tensor
     header_text.append((8 - header_text.size() % 8) % 8, ' ');
     const uint64_t header_length = header_text.size();
 
-    // Write beside the target and rename, so a reader never sees a half-written file.
-    std::filesystem::path temporary = path;
-    temporary += ".tmp-" + std::to_string(::getpid());
-    {
-        std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-        if (!out) throw Error(temporary.string() + ": cannot create for writing");
-        out.write(reinterpret_cast<const char*>(&header_length), sizeof header_length);
-        out.write(header_text.data(), static_cast<std::streamsize>(header_text.size()));
-        for (const TensorToWrite& tensor : tensors) {
-            const std::vector<std::byte> bytes = encode(tensor);
-            out.write(reinterpret_cast<const char*>(bytes.data()),
-                      static_cast<std::streamsize>(bytes.size()));
-        }
-        out.close();
-        if (!out) {
-            std::error_code ignored;
-            std::filesystem::remove(temporary, ignored);
-            throw Error(temporary.string() + ": write failed (disk full?)");
-        }
+    std::vector<std::byte> out(sizeof header_length);
+    std::memcpy(out.data(), &header_length, sizeof header_length);
+    const auto header_bytes = std::as_bytes(std::span(header_text.data(), header_text.size()));
+    out.insert(out.end(), header_bytes.begin(), header_bytes.end());
+    for (const TensorToWrite& tensor : tensors) {
+        const std::vector<std::byte> bytes = encode(tensor);
+        out.insert(out.end(), bytes.begin(), bytes.end());
     }
-    std::error_code ec;
-    std::filesystem::rename(temporary, path, ec);
-    if (ec) {
-        std::error_code ignored;
-        std::filesystem::remove(temporary, ignored);
-        throw Error(file + ": cannot rename temporary file into place: " + ec.message());
-    }
+    return out;
+}
+
+void write_safetensors(const std::filesystem::path& path, std::span<const TensorToWrite> tensors,
+                       const std::map<std::string, std::string>& metadata) {
+    const std::vector<std::byte> bytes = safetensors_bytes(tensors, metadata, path.string());
+    AtomicOutputFile file(path);  // a reader never sees a half-written file
+    file.write(bytes);
+    file.commit();
 }
 
 }  // namespace headmap

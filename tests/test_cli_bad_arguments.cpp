@@ -25,7 +25,14 @@ TEST_CASE("unknown command, unknown option, and other argument errors") {
                         " --text x --tokens=yes"),
                 "--tokens takes no value");
     check_error(run_cli("tokenize stray"), "unexpected argument 'stray'");
-    check_error(run_cli("tokenize " + tok_opt() + " --text x"), "needs --model");
+    {
+        // tokenize and export take the views' default model (they demanded --model before).
+        const CommandResult plain = run_cli("tokenize --text x");
+        const CommandResult named = run_cli("tokenize --model weights/gpt2-tiny-headmap --text x");
+        CHECK(plain.exit_code == 0);
+        CHECK(plain.out == named.out);
+        CHECK(!plain.out.empty());
+    }
     check_error(run_cli("tokenize --model " + quote(kTiny.string()) + " " + tok_opt()),
                 "needs --text");
     check_error(run_cli("export -o x.npy"), "unexpected argument '-o'");

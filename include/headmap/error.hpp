@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <new>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -72,5 +73,48 @@ struct Error : std::runtime_error {
   private:
     Status status_;
 };
+
+// The C API's side of errors (include/headmap/headmap.h): each hm_ function runs its body through
+// api_call, which turns any exception into a status and this thread's message (hm_last_error).
+// Header-only so that every room's C entry points share one message per thread.
+namespace api {
+
+inline thread_local std::string last_error_message;
+
+template <class Body>
+int call(Body&& body, std::string* also = nullptr) noexcept {
+    Status status = Status::Ok;
+    try {
+        body();
+        return 0;
+    } catch (const Error& e) {
+        status = e.status();
+        last_error_message = e.what();
+    } catch (const std::bad_alloc&) {
+        status = Status::OutOfMemory;
+        last_error_message = "out of memory";
+    } catch (const std::exception& e) {
+        status = Status::BadInput;
+        last_error_message = one_line(e.what());
+    } catch (...) {
+        status = Status::BadInput;
+        last_error_message = "unknown error";
+    }
+    if (also) {
+        try {
+            *also = last_error_message;
+        } catch (...) {
+        }
+    }
+    return int(status);
+}
+
+// A NULL pointer where one is required: Status::BadArgument naming it.
+template <class Pointer>
+void require(const Pointer pointer, const char* name) {
+    if (pointer == nullptr) throw Error(std::string(name) + " is NULL", Status::BadArgument);
+}
+
+}  // namespace api
 
 }  // namespace headmap

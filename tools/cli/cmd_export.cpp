@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "engine/capture/export.h"
 #include "engine/engine.h"
 #include "engine/output_file.h"
 #include "engine/safetensors.h"
@@ -28,18 +29,6 @@ std::filesystem::path output_path(const std::string& pattern, size_t index, size
     return path;
 }
 
-enum class ExportFormat { Npy, Npz, Safetensors, Json };
-
-ExportFormat export_format(const std::string& out) {
-    const std::string ext = lower_extension(out);
-    if (ext == ".npy") return ExportFormat::Npy;
-    if (ext == ".npz") return ExportFormat::Npz;
-    if (ext == ".safetensors") return ExportFormat::Safetensors;
-    if (ext == ".json") return ExportFormat::Json;
-    throw Error("--out " + out +
-                ": unsupported format (expected .npy, .npz, .safetensors or .json)");
-}
-
 // Everything one text's export holds besides the maps.
 struct ExportMeta {
     const ModelInput& input;
@@ -49,78 +38,26 @@ struct ExportMeta {
     const words::WordGroups* words;  // --words: the maps are per word; else nullptr
 };
 
-std::vector<std::string> token_strings(const ModelInput& input, const Encoding& encoding) {
-    std::vector<std::string> tokens;
-    for (int32_t id : encoding.ids) tokens.push_back(input.tokenizer.token_string(id));
-    return tokens;
-}
-
 // .npz, .safetensors or .json of one text's maps (L', H', S, S), gathered in memory; with
 // --words (L', H', W, W), the words as `tokens` and each token's word as `word_ids`.
 void write_collected(const std::filesystem::path& path, ExportFormat format, const ExportMeta& m,
                      std::span<const float> maps) {
-    const int64_t S = m.words ? int64_t(m.words->count()) : int64_t(m.encoding.ids.size());
-    const std::vector<int64_t> shape = {int64_t(m.layers.size()), int64_t(m.heads.size()), S, S};
-    const std::vector<std::string> tokens =
-        m.words ? m.words->labels : token_strings(m.input, m.encoding);
-    const std::vector<int32_t> word_ids =
-        m.words ? std::vector<int32_t>(m.words->word_of_token.begin(), m.words->word_of_token.end())
-                : std::vector<int32_t>();
-    const ModelConfig& c = m.input.config;
-    const nlohmann::json config = {
-        {"model_type", c.model_type}, {"n_layer", c.n_layer}, {"n_head", c.n_head},
-        {"d_model", c.d_model},       {"d_ff", c.d_ff},       {"vocab_size", c.vocab_size}};
-    if (format == ExportFormat::Npz) {
-        std::vector<NpzArray> arrays = {
-            npz_floats("attentions", shape, maps),
-            npz_ints("ids", m.encoding.ids),
-            npz_ints("type_ids", m.encoding.type_ids),
-            npz_strings("tokens", tokens),
-            npz_ints("layers", std::vector<int32_t>(m.layers.begin(), m.layers.end())),
-            npz_ints("heads", std::vector<int32_t>(m.heads.begin(), m.heads.end()))};
-        if (m.words) arrays.push_back(npz_ints("word_ids", word_ids));
-        write_npz(path, arrays);
-    } else if (format == ExportFormat::Safetensors) {
-        const TensorToWrite tensor{"attentions", DType::F32, shape, maps};
-        std::map<std::string, std::string> metadata = {
-            {"tokens", nlohmann::json(tokens).dump()},
-            {"ids", nlohmann::json(m.encoding.ids).dump()},
-            {"type_ids", nlohmann::json(m.encoding.type_ids).dump()},
-            {"layers", nlohmann::json(m.layers).dump()},
-            {"heads", nlohmann::json(m.heads).dump()},
-            {"config", config.dump()}};
-        if (m.words) metadata["word_ids"] = nlohmann::json(word_ids).dump();
-        write_safetensors(path, std::span(&tensor, 1), metadata);
-    } else {
-        nlohmann::json attentions = nlohmann::json::array();
-        size_t at = 0;
-        for (size_t l = 0; l < m.layers.size(); ++l) {
-            nlohmann::json layer = nlohmann::json::array();
-            for (size_t h = 0; h < m.heads.size(); ++h) {
-                nlohmann::json map = nlohmann::json::array();
-                for (int64_t i = 0; i < S; ++i, at += size_t(S))
-                    map.push_back(
-                        std::vector<float>(maps.begin() + std::ptrdiff_t(at),
-                                           maps.begin() + std::ptrdiff_t(at + size_t(S))));
-                layer.push_back(std::move(map));
-            }
-            attentions.push_back(std::move(layer));
-        }
-        nlohmann::json doc = {{"model", m.input.model_dir.filename().string()},
-                              {"config", config},
-                              {"tokens", tokens},
-                              {"ids", m.encoding.ids},
-                              {"type_ids", m.encoding.type_ids},
-                              {"layers", m.layers},
-                              {"heads", m.heads},
-                              {"shape", shape},
-                              {"attentions", std::move(attentions)}};
-        if (m.words) doc["word_ids"] = word_ids;
-        const std::string text = doc.dump() + "\n";
-        AtomicOutputFile file(path);
-        file.write(std::as_bytes(std::span(text.data(), text.size())));
-        file.commit();
-    }
+    ExportContents contents;
+    contents.maps = maps;
+    contents.seq = m.words ? m.words->count() : int(m.encoding.ids.size());
+    contents.model = m.input.model_dir.filename().string();
+    contents.config = m.input.config;
+    contents.ids = m.encoding.ids;
+    contents.type_ids = m.encoding.type_ids;
+    contents.tokens = m.words ? m.words->labels : token_strings(m.input.tokenizer, m.encoding.ids);
+    contents.layers = m.layers;
+    contents.heads = m.heads;
+    if (m.words)
+        contents.word_ids.assign(m.words->word_of_token.begin(), m.words->word_of_token.end());
+    const std::vector<std::byte> bytes = export_bytes(format, contents, path.string());
+    AtomicOutputFile file(path);
+    file.write(bytes);
+    file.commit();
 }
 
 }  // namespace
@@ -130,7 +67,7 @@ int cmd_export(const std::vector<std::string>& argv) {
     valued.insert({"out", "layers", "heads", "threads", "ring"});
     const Args args("export", argv, valued, {"truncate", "words", "fast"});
     const std::string out_pattern = args.required("out");
-    const ExportFormat format = export_format(out_pattern);
+    const ExportFormat format = export_format_for(out_pattern);
     ModelInput input = read_model_input(args, args.flag("truncate"));
     const size_t count = input.inputs.size();
     if (count > 1 && out_pattern.find(kIndexPlaceholder) == std::string::npos)
@@ -168,7 +105,7 @@ int cmd_export(const std::vector<std::string>& argv) {
         std::optional<words::WordGroups> groups;  // --words
         if (args.flag("words"))
             groups =
-                words::group_words(token_strings(input, encoding),
+                words::group_words(token_strings(input.tokenizer, encoding.ids),
                                    words::family_of_model_type(config.model_type), input.splits[i]);
         if (format == ExportFormat::Npy) {
             const int64_t side = groups ? int64_t(groups->count()) : S;

@@ -213,17 +213,8 @@ HeadTable corpus_table(const Args& args) {
 
     // The model and texts as read_model_input takes them (--text/--pair are passed on, so that
     // it reports their clash with --texts), with the embedded model as the default.
-    std::vector<std::string> argv = {"--model",
-                                     args.get("model").value_or(default_model_dir().string())};
-    for (const char* option : {"tokenizer", "texts", "text", "pair"})
-        if (auto value = args.get(option)) {
-            std::string flag = "--";  // piecewise: GCC 12's false -Wrestrict on "--" + string
-            flag += option;
-            argv.insert(argv.end(), {flag, *value});
-        }
-    const Args model_args("stats", argv, kModelOptions, {});
     const auto tokenize_start = Clock::now();
-    const ModelInput input = read_model_input(model_args, args.flag("truncate"));
+    const ModelInput input = read_model_input(model_input_request(args), args.flag("truncate"));
     const double tokenize_seconds = seconds_since(tokenize_start);
 
     HeadTable table;

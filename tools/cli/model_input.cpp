@@ -5,7 +5,7 @@
 #include "engine/model_files.h"
 #include "engine/read_file.h"
 #include "headmap/error.hpp"
-#include "tokenizer/truncation.h"
+#include "tools/cli/map_source.h"
 
 namespace headmap::cli {
 
@@ -32,64 +32,45 @@ std::vector<TextLine> read_texts_file(const std::filesystem::path& path) {
     return texts;
 }
 
-namespace {
-
-// A pair's tokens before the second text, out of the `total` ids encode_pair gave: the first
-// text's tokens after the same longest_first truncation (truncate_pair_lengths), plus the special
-// tokens in front of the second text.
-int first_segment_tokens(const Tokenizer& tokenizer, const std::string& first,
-                         const std::string& second, size_t total) {
-    const size_t frame = tokenizer.encode("").ids.size();  // specials around one text
-    const size_t pair_frame = tokenizer.encode_pair("", "").ids.size();
-    const size_t a = tokenizer.encode(first).ids.size() - frame;
-    const size_t b = tokenizer.encode(second).ids.size() - frame;
-    return int(truncate_pair_lengths(a, b, total - pair_frame).first + frame);
+ModelInputRequest model_input_request(const Args& args) {
+    return {args.get("model").value_or(""), args.get("tokenizer").value_or(""), args.get("text"),
+            args.get("pair"), args.get("texts")};
 }
 
-}  // namespace
+EncodedInput encode_with_cli_message(const Tokenizer& tokenizer, const ModelConfig& config,
+                                     const TextInput& text, bool truncate,
+                                     const std::string& which) {
+    try {
+        return encode_input(tokenizer, config, text, truncate, which);
+    } catch (const Error& e) {
+        if (e.status() != Status::OutOfRange) throw;
+        throw Error(std::string(e.what()) + "; pass --truncate to cut it", e.status());
+    }
+}
 
-ModelInput read_model_input(const Args& args, bool truncate) {
-    const std::filesystem::path model_dir = resolve_model_dir(args.required("model"));
-    ModelConfig config = load_model_config(model_dir / "config.json");
-    const std::filesystem::path tokenizer_dir = args.get("tokenizer").value_or(model_dir.string());
-    Tokenizer tokenizer = Tokenizer::load_dir(tokenizer_dir, config.model_type);
-
+ModelInput read_model_input(const ModelInputRequest& request, bool truncate) {
     std::vector<TextLine> texts;
-    if (args.get("texts")) {
-        if (args.get("text") || args.get("pair"))
+    if (request.texts) {
+        if (request.text || request.pair)
             throw Error(
                 "--texts cannot be combined with --text or --pair (a tab in a line of the "
                 "file makes a pair)");
-        texts = read_texts_file(*args.get("texts"));
+        texts = read_texts_file(*request.texts);
     } else {
-        texts.push_back({0, args.required("text"), args.get("pair")});
+        if (!request.text) throw Error("needs --text or --texts (the text to run the model on)");
+        texts.push_back({0, *request.text, request.pair});
     }
-
-    const size_t max_tokens = size_t(config.max_tokens());
-    ModelInput input{model_dir, std::move(config), std::move(tokenizer), {}, {}, {}, 0};
+    ModelFiles files = load_model_files(
+        request.model.empty() ? default_model_dir().string() : request.model, request.tokenizer);
+    ModelInput input{files.dir, std::move(files.config), std::move(files.tokenizer), {}, {}, {}, 0};
     for (const auto& [line, first, second] : texts) {
-        const size_t limit = truncate ? max_tokens : 0;
-        Encoding encoding = second ? input.tokenizer.encode_pair(first, *second, limit)
-                                   : input.tokenizer.encode(first, limit);
         const std::string which =
             line == 0 ? std::string("text") : "text on line " + std::to_string(line);
-        if (encoding.ids.empty())
-            throw Error("the " + which + " gives no tokens (expected a non-empty text)");
-        if (encoding.ids.size() > max_tokens)
-            throw Error("the " + which + " is " + std::to_string(encoding.ids.size()) +
-                        " tokens, more than the model's " + std::to_string(max_tokens) +
-                        " positions (shorten it or pass --truncate)");
-        for (int32_t id : encoding.ids)
-            if (id >= input.config.vocab_size)
-                throw Error("token id " + std::to_string(id) +
-                            " from the tokenizer is outside the model's vocab_size " +
-                            std::to_string(input.config.vocab_size) +
-                            " (tokenizer and model do not match)");
-        input.longest = std::max(input.longest, encoding.ids.size());
-        input.splits.push_back(
-            second ? first_segment_tokens(input.tokenizer, first, *second, encoding.ids.size())
-                   : -1);
-        input.inputs.push_back(std::move(encoding));
+        EncodedInput encoded = encode_with_cli_message(input.tokenizer, input.config,
+                                                       {first, second}, truncate, which);
+        input.longest = std::max(input.longest, encoded.encoding.ids.size());
+        input.splits.push_back(encoded.split);
+        input.inputs.push_back(std::move(encoded.encoding));
         input.lines.push_back(line);
     }
     return input;

@@ -3,9 +3,11 @@
 #pragma once
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "engine/capture/capture.h"
 #include "engine/config.h"
 #include "engine/engine.h"
 #include "tokenizer/tokenizer.h"
@@ -30,10 +32,27 @@ struct ModelInput {
     size_t longest = 0;  // tokens in the longest input
 };
 
-// Resolves --model, reads config.json, loads the tokenizer (--tokenizer, else the model
-// directory) and encodes the texts. With `truncate`, inputs longer than the model's positions are
-// cut to fit (HF truncation=True); otherwise too long a text is an error naming it.
-ModelInput read_model_input(const Args& args, bool truncate);
+// The sources of a model's inputs, as the options name them.
+struct ModelInputRequest {
+    std::string model;  // --model; empty: the embedded default model
+    std::string tokenizer;
+    std::optional<std::string> text, pair, texts;
+};
+ModelInputRequest model_input_request(const Args& args);
+
+// Resolves the model, reads config.json, loads the tokenizer (--tokenizer, else the model
+// directory) and encodes the texts (the library's encode_input). With `truncate`, inputs longer
+// than the model's positions are cut to fit (HF truncation=True); otherwise too long a text is an
+// error naming it.
+ModelInput read_model_input(const ModelInputRequest& request, bool truncate);
+inline ModelInput read_model_input(const Args& args, bool truncate) {
+    return read_model_input(model_input_request(args), truncate);
+}
+
+// encode_input with the CLI's advice: a text past the model's positions names --truncate.
+EncodedInput encode_with_cli_message(const Tokenizer& tokenizer, const ModelConfig& config,
+                                     const TextInput& text, bool truncate,
+                                     const std::string& which);
 
 // --device cpu|cuda and --fast (cuda only: TF32 projections, fp16 maps) into `options`.
 void apply_device_options(const Args& args, EngineOptions& options);

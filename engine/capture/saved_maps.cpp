@@ -1,0 +1,279 @@
+#include "engine/capture/saved_maps.h"
+
+#include <cstring>
+#include <limits>
+
+#include "engine/analysis.h"
+#include "engine/capture/selection.h"
+#include "engine/output_file.h"
+#include "engine/safetensors.h"
+#include "headmap/error.hpp"
+
+namespace headmap {
+namespace {
+
+// The header of a .npy file: the Python dict literal numpy writes, e.g.
+// {'descr': '<f4', 'fortran_order': False, 'shape': (2, 3, 7, 7), }
+// parsed exactly: the three keys once each and nothing else, string values in quotes, the shape
+// a tuple of decimal integers. A substring search would take "'shape': (2, 3x)" for (2, 3), or
+// find a '<f4' inside another field.
+struct NpyHeader {
+    std::string descr;
+    bool fortran_order = false;
+    std::vector<int64_t> shape;
+};
+
+NpyHeader parse_npy_header(const std::string& text, const std::string& where) {
+    size_t at = 0;
+    const auto bad = [&](const std::string& what) {
+        return Error(where + ": malformed .npy header (" + what +
+                     "; expected {'descr': ..., 'fortran_order': ..., 'shape': (...)})");
+    };
+    const auto skip_space = [&] {
+        while (at < text.size() && (text[at] == ' ' || text[at] == '\n' || text[at] == '\t')) ++at;
+    };
+    const auto expect = [&](char c) {
+        skip_space();
+        if (at >= text.size() || text[at] != c) throw bad(std::string("expected '") + c + "'");
+        ++at;
+    };
+    const auto accept = [&](char c) {
+        skip_space();
+        if (at < text.size() && text[at] == c) return ++at, true;
+        return false;
+    };
+    const auto quoted = [&] {
+        skip_space();
+        if (at >= text.size() || (text[at] != '\'' && text[at] != '"'))
+            throw bad("expected a quoted string");
+        const char quote = text[at++];
+        const size_t end = text.find(quote, at);
+        if (end == std::string::npos) throw bad("unterminated string");
+        std::string value = text.substr(at, end - at);
+        at = end + 1;
+        return value;
+    };
+    NpyHeader header;
+    bool seen[3] = {false, false, false};
+    expect('{');
+    while (!accept('}')) {
+        const std::string key = quoted();
+        expect(':');
+        skip_space();
+        if (key == "descr" && !seen[0]) {
+            header.descr = quoted();
+            seen[0] = true;
+        } else if (key == "fortran_order" && !seen[1]) {
+            if (text.compare(at, 4, "True") == 0) {
+                header.fortran_order = true, at += 4;
+            } else if (text.compare(at, 5, "False") == 0) {
+                header.fortran_order = false, at += 5;
+            } else {
+                throw bad("fortran_order is not True or False");
+            }
+            seen[1] = true;
+        } else if (key == "shape" && !seen[2]) {
+            expect('(');
+            while (!accept(')')) {
+                skip_space();
+                const size_t digits_start = at;
+                int64_t dim = 0;
+                while (at < text.size() && text[at] >= '0' && text[at] <= '9') {
+                    if (dim > (int64_t(1) << 40)) throw bad("a dimension is too large");
+                    dim = dim * 10 + (text[at++] - '0');
+                }
+                if (at == digits_start) throw bad("a dimension is not a whole number");
+                header.shape.push_back(dim);
+                if (!accept(',')) {
+                    expect(')');
+                    break;
+                }
+            }
+            seen[2] = true;
+        } else {
+            throw bad((key == "descr" || key == "fortran_order" || key == "shape"
+                           ? "repeated key '"
+                           : "unknown key '") +
+                      key + "'");
+        }
+        if (!accept(',')) {
+            expect('}');
+            break;
+        }
+    }
+    skip_space();
+    if (at != text.size()) throw bad("text after the closing '}'");
+    if (!seen[0] || !seen[1] || !seen[2]) throw bad("a key is missing");
+    return header;
+}
+
+// (L, H, S, S), (H, S, S) or (S, S) as (L, H, S).
+void adopt_shape(AttentionMaps& maps, const std::vector<int64_t>& shape, const std::string& where) {
+    if (shape.size() < 2 || shape.size() > 4 || shape[shape.size() - 1] != shape[shape.size() - 2])
+        throw Error(where + ": shape " + shape_text(shape) +
+                    " is not attention maps (expected (layers, heads, S, S), (heads, S, S) or "
+                    "(S, S))");
+    const size_t maps_in_file =
+        checked_element_count(shape, where) / size_t(shape.back()) / size_t(shape.back());
+    if (maps_in_file > size_t(std::numeric_limits<int>::max()))
+        throw Error(where + ": shape " + shape_text(shape) + " holds more than " +
+                    std::to_string(std::numeric_limits<int>::max()) + " maps");
+    maps.seq = int(shape.back());
+    maps.n_head = shape.size() >= 3 ? int(shape[shape.size() - 3]) : 1;
+    maps.n_layer = shape.size() == 4 ? int(shape[0]) : 1;
+}
+
+// Saved maps carry no model: they were masked causally when every map's strict upper triangle is
+// exactly 0, since a softmax gives an exact 0 nowhere else (short of underflow across a whole
+// triangle). Statistics and views then treat them as the model's own maps.
+bool has_causal_mask(std::span<const float> all, int seq) {
+    if (seq < 2 || all.empty()) return false;
+    const size_t n = size_t(seq);
+    for (size_t at = 0; at < all.size(); at += n * n)
+        for (size_t i = 0; i + 1 < n; ++i)
+            for (size_t j = i + 1; j < n; ++j)
+                if (all[at + i * n + j] != 0.0f) return false;
+    return true;
+}
+
+}  // namespace
+
+size_t checked_element_count(std::span<const int64_t> shape, const std::string& where) {
+    size_t count = 1;
+    for (int64_t dim : shape) {
+        if (dim < 1 || dim > kMaxMapDimension)
+            throw Error(where + ": shape " + shape_text(shape) + " has a dimension of " +
+                        std::to_string(dim) + " (expected 1.." + std::to_string(kMaxMapDimension) +
+                        ")");
+        count *= size_t(dim);
+        if (count > kMaxMapValues)
+            throw Error(where + ": shape " + shape_text(shape) + " holds more than " +
+                        std::to_string(kMaxMapValues) + " values");
+    }
+    return count;
+}
+
+NpyData parse_npy(std::span<const std::byte> raw, const std::string& where) {
+    const std::string_view bytes(reinterpret_cast<const char*>(raw.data()), raw.size());
+    if (bytes.size() < 10 || bytes.compare(0, 6, "\x93NUMPY") != 0)
+        throw Error(where + ": not a .npy file (missing the \\x93NUMPY magic)");
+    const int major = static_cast<unsigned char>(bytes[6]);
+    size_t header_len = 0, header_start = 0;
+    if (major == 1) {
+        header_len = size_t(static_cast<unsigned char>(bytes[8])) |
+                     size_t(static_cast<unsigned char>(bytes[9])) << 8;
+        header_start = 10;
+    } else if (major == 2 || major == 3) {
+        if (bytes.size() < 12) throw Error(where + ": truncated .npy header");
+        for (int i = 0; i < 4; ++i)
+            header_len |= size_t(static_cast<unsigned char>(bytes[8 + size_t(i)])) << (8 * i);
+        header_start = 12;
+    } else {
+        throw Error(where + ": unsupported .npy version " + std::to_string(major),
+                    Status::Unsupported);
+    }
+    if (header_start + header_len > bytes.size()) throw Error(where + ": truncated .npy header");
+    const NpyHeader header =
+        parse_npy_header(std::string(bytes.substr(header_start, header_len)), where);
+    size_t element = 0;
+    bool half = false;
+    if (header.descr == "<f4") {
+        element = 4;
+    } else if (header.descr == "<f2") {
+        element = 2, half = true;
+    } else {
+        throw Error(where + ": unsupported dtype '" + header.descr +
+                        "' (expected little-endian float32 '<f4' or float16 '<f2')",
+                    Status::Unsupported);
+    }
+    if (header.fortran_order)
+        throw Error(where + ": Fortran-order arrays are not supported (expected C order)",
+                    Status::Unsupported);
+    NpyData out;
+    out.shape = header.shape;
+    const size_t count = checked_element_count(out.shape, where);
+    const size_t data_start = header_start + header_len;
+    if (bytes.size() - data_start != count * element)
+        throw Error(where + ": holds " + std::to_string(bytes.size() - data_start) +
+                    " data bytes, expected " + std::to_string(count * element) + " for shape " +
+                    shape_text(out.shape));
+    out.values.resize(count);
+    const char* data = bytes.data() + data_start;
+    if (!half) {
+        std::memcpy(out.values.data(), data, count * 4);  // '<f4' is the host's float layout
+        return out;
+    }
+    for (size_t i = 0; i < count; ++i) {
+        uint16_t bits;
+        std::memcpy(&bits, data + 2 * i, 2);
+        out.values[i] = half_to_float(bits);
+    }
+    return out;
+}
+
+std::vector<std::byte> npy_bytes(std::span<const int64_t> shape, std::span<const float> values) {
+    std::vector<std::byte> bytes = npy_header(shape);
+    const auto data = std::as_bytes(values);
+    bytes.insert(bytes.end(), data.begin(), data.end());
+    return bytes;
+}
+
+AttentionMaps read_saved_maps(std::span<const std::byte> bytes, SavedMapsFormat format,
+                              const SavedMapsOptions& options, const std::string& where) {
+    AttentionMaps maps;
+    std::vector<float> all;
+    if (format == SavedMapsFormat::Npy) {
+        NpyData data = parse_npy(bytes, where);
+        adopt_shape(maps, data.shape, where);
+        all = std::move(data.values);
+    } else {
+        const std::vector<TensorView> tensors = parse_safetensors_bytes(bytes, where);
+        std::string name = options.tensor;
+        const auto find = [&](const std::string& wanted) -> const TensorView* {
+            for (const TensorView& view : tensors)
+                if (view.name == wanted) return &view;
+            return nullptr;
+        };
+        if (name.empty()) {
+            if (tensors.size() == 1)
+                name = tensors.front().name;
+            else if (find("attentions"))
+                name = "attentions";
+            else
+                throw Error(where + " holds " + std::to_string(tensors.size()) +
+                                " tensors; pick one with --tensor NAME",
+                            Status::BadArgument);
+        }
+        const TensorView* view = find(name);
+        if (!view) throw Error(where + ": no tensor '" + name + "'", Status::BadArgument);
+        adopt_shape(maps, view->shape, where + " tensor '" + name + "'");
+        all = tensor_to_floats(*view);
+    }
+    // Every consumer trusts saved maps to be attention weights; NaN, infinities or negative
+    // values would turn into NaN statistics or nonsense pictures.
+    analysis::check_attention_maps(all, maps.n_layer * maps.n_head, maps.seq, false, where.c_str());
+    maps.layers = parse_selection("layer", options.layers, maps.n_layer);
+    maps.causal = has_causal_mask(all, maps.seq);
+    const size_t per_layer = size_t(maps.n_head) * size_t(maps.seq) * size_t(maps.seq);
+    if (maps.layers.size() == size_t(maps.n_layer)) {
+        maps.values = std::move(all);
+    } else {
+        for (int l : maps.layers)
+            maps.values.insert(maps.values.end(),
+                               all.begin() + std::ptrdiff_t(size_t(l) * per_layer),
+                               all.begin() + std::ptrdiff_t(size_t(l + 1) * per_layer));
+    }
+    for (int i = 0; i < maps.seq; ++i) maps.tokens.push_back(std::to_string(i));
+    return maps;
+}
+
+void set_tokens(AttentionMaps& maps, std::vector<std::string> tokens) {
+    if (int(tokens.size()) != maps.seq)
+        throw Error("--tokens gives " + std::to_string(tokens.size()) +
+                        " tokens, but the maps are " + std::to_string(maps.seq) + " x " +
+                        std::to_string(maps.seq) + " (expected one token per row)",
+                    Status::BadArgument);
+    maps.tokens = std::move(tokens);
+}
+
+}  // namespace headmap

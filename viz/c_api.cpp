@@ -1,0 +1,158 @@
+// The drawing half of the C API (include/headmap/headmap.h): plain matrices and map stacks in,
+// picture bytes out through the caller's write callback. The capture half (engine/api) draws
+// captured maps by calling these entry points, so neither room includes the other.
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "headmap/error.hpp"
+#include "headmap/headmap.h"
+#include "viz/render.h"
+#include "viz/views.h"
+
+namespace headmap::viz {
+namespace {
+
+std::vector<std::string> labels_or_numbers(const char* const* labels, int count) {
+    std::vector<std::string> out;
+    out.reserve(size_t(count));
+    for (int i = 0; i < count; ++i)
+        out.push_back(labels && labels[i] ? std::string(labels[i]) : std::to_string(i));
+    return out;
+}
+
+hm_render_params params_or_default(const hm_render_params* params) {
+    return params ? *params : hm_render_default_params();
+}
+
+void check_common(const hm_render_params& p) {
+    if (!(p.gamma > 0.0f && p.gamma <= 100.0f))
+        throw Error(
+            "render gamma " + std::to_string(p.gamma) + " is out of range (expected 0..100]",
+            Status::BadArgument);
+    if (!(p.scale > 0.0f && p.scale <= 16.0f))
+        throw Error("render scale " + std::to_string(p.scale) + " is out of range (expected 0..16]",
+                    Status::BadArgument);
+    if (p.format != HM_FORMAT_AUTO && p.format != HM_FORMAT_PNG && p.format != HM_FORMAT_SVG &&
+        p.format != HM_FORMAT_PDF)
+        throw Error("render format " + std::to_string(p.format) +
+                        " is not a picture (expected HM_FORMAT_PNG, _SVG or _PDF)",
+                    Status::BadArgument);
+    if (p.font_data != nullptr)
+        throw Error(
+            "render font_data: fonts from memory are not supported yet (pass NULL for the "
+            "builtin font)",
+            Status::Unsupported);
+}
+
+// Renders first, then hands the bytes over: a rendering error writes nothing.
+void emit(const Scene& scene, const hm_render_params& p, hm_write_fn write, void* user_data) {
+    const Font font = Font::builtin();
+    std::string text;
+    std::vector<uint8_t> png;
+    const void* data = nullptr;
+    size_t size = 0;
+    if (p.format == HM_FORMAT_SVG) {
+        text = render_svg(scene, font);
+        data = text.data(), size = text.size();
+    } else if (p.format == HM_FORMAT_PDF) {
+        text = render_pdf(scene, font);
+        data = text.data(), size = text.size();
+    } else {
+        png = encode_png(rasterize(scene, font, p.scale));
+        data = png.data(), size = png.size();
+    }
+    if (!write(user_data, data, size))
+        throw Error("the picture's write callback stopped the render", Status::Cancelled);
+}
+
+}  // namespace
+}  // namespace headmap::viz
+
+using namespace headmap;
+
+extern "C" {
+
+hm_render_params hm_render_default_params(void) {
+    hm_render_params p;
+    std::memset(&p, 0, sizeof p);
+    p.format = HM_FORMAT_PNG;
+    p.colormap = "viridis";
+    p.gamma = 1.5f;
+    p.scale = 1.0f;
+    p.top = 0;
+    p.title = nullptr;
+    p.colorbar = true;
+    return p;
+}
+
+hm_status hm_render_matrix(const hm_matrix* matrix, const hm_render_params* params,
+                           hm_write_fn write, void* user_data) {
+    return api::call([&] {
+        api::require(matrix, "matrix");
+        api::require(write, "write");
+        api::require(matrix->values, "matrix->values");
+        const hm_render_params p = viz::params_or_default(params);
+        viz::check_common(p);
+        if (matrix->rows < 1 || matrix->cols < 1 || matrix->rows > 8192 || matrix->cols > 8192)
+            throw Error("matrix of " + std::to_string(matrix->rows) + " x " +
+                            std::to_string(matrix->cols) + " (expected 1..8192 per side)",
+                        Status::OutOfRange);
+        if (p.top < 0) throw Error("render top is negative", Status::BadArgument);
+        const viz::MapView view{
+            std::span<const float>(matrix->values, size_t(matrix->rows) * size_t(matrix->cols)),
+            matrix->rows, matrix->cols};
+        viz::HeatmapOptions o;
+        o.colormap = p.colormap ? p.colormap : "viridis";
+        o.gamma = p.gamma;
+        o.title = p.title ? p.title : "";
+        o.top = p.top;
+        o.colorbar = p.colorbar;
+        o.causal_mask = matrix->causal_mask;
+        if (matrix->split >= 1) {
+            if (matrix->rows != matrix->cols || matrix->split >= matrix->rows)
+                throw Error("matrix split " + std::to_string(matrix->split) +
+                                " needs a square matrix of more rows",
+                            Status::OutOfRange);
+            o.question_split = matrix->split;
+        }
+        const auto rows = viz::labels_or_numbers(matrix->row_labels, matrix->rows);
+        const auto cols = viz::labels_or_numbers(matrix->col_labels, matrix->cols);
+        viz::emit(viz::heatmap(viz::Font::builtin(), view, rows, cols, o), p, write, user_data);
+    });
+}
+
+hm_status hm_render_stack(const hm_map_stack* stack, const hm_render_params* params,
+                          hm_write_fn write, void* user_data) {
+    return api::call([&] {
+        api::require(stack, "stack");
+        api::require(write, "write");
+        api::require(stack->values, "stack->values");
+        const hm_render_params p = viz::params_or_default(params);
+        viz::check_common(p);
+        if (stack->n_layers < 1 || stack->n_heads < 1 || stack->seq < 1 || stack->seq > 4096 ||
+            int64_t(stack->n_layers) * stack->n_heads > 4096)
+            throw Error("map stack of " + std::to_string(stack->n_layers) + " x " +
+                            std::to_string(stack->n_heads) + " maps of " +
+                            std::to_string(stack->seq) +
+                            " tokens (expected 1..4096 maps of 1..4096 tokens)",
+                        Status::OutOfRange);
+        std::vector<int> layers(size_t(stack->n_layers)), heads(size_t(stack->n_heads));
+        for (int i = 0; i < stack->n_layers; ++i)
+            layers[size_t(i)] = stack->layer_ids ? stack->layer_ids[i] : i;
+        for (int i = 0; i < stack->n_heads; ++i)
+            heads[size_t(i)] = stack->head_ids ? stack->head_ids[i] : i;
+        viz::GridOptions o;
+        o.colormap = p.colormap ? p.colormap : "viridis";
+        o.gamma = p.gamma;
+        o.title = p.title ? p.title : "";
+        o.causal_mask = stack->causal_mask;
+        const size_t count = size_t(stack->n_layers) * size_t(stack->n_heads) * size_t(stack->seq) *
+                             size_t(stack->seq);
+        viz::emit(viz::grid(viz::Font::builtin(), std::span<const float>(stack->values, count),
+                            layers, heads, stack->seq, o),
+                  p, write, user_data);
+    });
+}
+
+}  // extern "C"
