@@ -13,6 +13,7 @@ namespace {
 
 constexpr const char* kUsage =
     "usage: headmap COMMAND [options]\n"
+    "       headmap --version\n"
     "\n"
     "commands:\n"
     "  tokenize     --model DIR|ID (--text TEXT [--pair TEXT] | --texts FILE) [--tokens]\n"
@@ -90,6 +91,10 @@ int main(int argc, char** argv) {
         !std::strcmp(argv[1], "help")) {
         std::fputs(kUsage, argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
+    }
+    if (!std::strcmp(argv[1], "--version")) {
+        std::printf("headmap %s\n", HEADMAP_VERSION);  // the project's version, from CMake
+        return 0;
     }
     const std::string command = argv[1];
     const std::vector<std::string> args(argv + 2, argv + argc);
