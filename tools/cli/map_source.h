@@ -16,12 +16,6 @@
 
 namespace headmap::cli {
 
-inline const std::set<std::string> kMapSourceOptions = {
-    "model", "tokenizer", "text", "pair", "from", "tokens", "tensor", "split", "device"};
-// The flags load_maps() reads: every command that calls it takes these (with(kMapSourceFlags,
-// {...}) adds its own), so none can forget one.
-inline const std::set<std::string> kMapSourceFlags = {"truncate", "words", "fast"};
-
 struct Maps {
     std::vector<float> values;  // (layers.size(), n_head, seq, seq)
     std::vector<int> layers;    // the model layers held, ascending
