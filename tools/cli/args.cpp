@@ -92,8 +92,10 @@ void Args::parse(const std::vector<std::string>& argv, const std::set<std::strin
             values_[name] = value;
             all_values_[name].push_back(value);
         } else {
-            throw Error("unknown option '--" + name + "' for '" + command +
-                        "' (expected one of: " + join(known) + ")");
+            const std::string guess = spec_ ? nearest(name, with_help) : "";
+            throw Error("unknown option '--" + name + "' for '" + command + "' (" +
+                        (guess.empty() ? "" : "did you mean --" + guess + "? ") +
+                        "expected one of: " + join(known) + ")");
         }
     }
 }

@@ -15,7 +15,8 @@ namespace headmap::cli {
 class Args {
   public:
     // The options `command` takes in the option table. `--help` or `-h` where an option may
-    // stand ends the parse with help() set; unknown options throw headmap::Error.
+    // stand ends the parse with help() set; unknown options throw headmap::Error, naming the
+    // nearest known one.
     Args(const Command& command, const std::vector<std::string>& argv);
     // An argument list built in code (one option group passed on to a helper): `valued` options
     // take a value; `flags` do not. Unknown options throw headmap::Error.

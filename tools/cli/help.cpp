@@ -1,4 +1,4 @@
-// Help text, generated from the option and command tables (options.h).
+// Help text and suggestions, generated from the option and command tables (options.h).
 #include <algorithm>
 #include <map>
 #include <string>
@@ -108,6 +108,22 @@ std::string aligned(const std::string& left, const std::string& text, size_t col
     return out + "\n";
 }
 
+// Optimal string alignment distance: insertions, deletions, substitutions and swaps of two
+// neighbouring characters ("colormp", "hedas") each cost 1.
+size_t edit_distance(std::string_view a, std::string_view b) {
+    std::vector<std::vector<size_t>> d(a.size() + 1, std::vector<size_t>(b.size() + 1));
+    for (size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
+    for (size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
+    for (size_t i = 1; i <= a.size(); ++i)
+        for (size_t j = 1; j <= b.size(); ++j) {
+            d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1,
+                                d[i - 1][j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
+                d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+        }
+    return d[a.size()][b.size()];
+}
+
 }  // namespace
 
 std::string type_and_default(const Option& option) {
@@ -188,6 +204,20 @@ std::string command_help(const Command& command) {
                     [](const Option* o) { return o->type == ValueType::Selection; }))
         text += kSelectionNote;
     return text + kRepeatNote;
+}
+
+std::string nearest(std::string_view word, const std::set<std::string>& candidates) {
+    // A typo of a short name is one edit; longer names allow two or three.
+    const size_t allowed = word.size() <= 4 ? 1 : word.size() <= 8 ? 2 : 3;
+    std::string best;
+    size_t best_distance = allowed + 1;
+    for (const std::string& candidate : candidates) {
+        size_t d = edit_distance(word, candidate);
+        // An abbreviation ("--color", "--thresh") is near whatever it begins.
+        if (word.size() >= 3 && candidate.rfind(word, 0) == 0) d = std::min(d, size_t(1));
+        if (d < best_distance) best = candidate, best_distance = d;
+    }
+    return best;
 }
 
 }  // namespace headmap::cli

@@ -305,13 +305,17 @@ const Command* find_command(std::string_view name) {
 
 const Command& command_named(std::string_view name) {
     if (const Command* command = find_command(name)) return *command;
+    std::set<std::string> names;
     std::string list;
     const std::vector<Command>& commands = command_table();
     for (size_t i = 0; i < commands.size(); ++i) {
+        names.insert(std::string(commands[i].name));
         if (i) list += i + 1 == commands.size() ? " or " : ", ";
         list += commands[i].name;
     }
-    throw Error("unknown command '" + std::string(name) + "' (expected " + list +
+    const std::string guess = nearest(name, names);
+    throw Error("unknown command '" + std::string(name) + "' (" +
+                (guess.empty() ? "" : "did you mean " + guess + "? ") + "expected " + list +
                 "; see headmap --help)");
 }
 

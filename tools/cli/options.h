@@ -59,7 +59,7 @@ const std::vector<Command>& command_table();
 
 // The command called `name`, or nullptr.
 const Command* find_command(std::string_view name);
-// The command called `name`, or headmap::Error naming all of them.
+// The command called `name`, or headmap::Error naming the nearest command and all of them.
 const Command& command_named(std::string_view name);
 
 // The options `command` takes, its own rows first, then its groups' in group order. A name the
@@ -79,7 +79,11 @@ std::string usage();
 // `headmap CMD --help`: its usage line, summary, and each option with its value, type, default
 // and help.
 std::string command_help(const Command& command);
-// "(int, default -1)", "(path, required)", "(flag)": an option's type and default in help.
+// "(int, default: -1)", "(path, required)", "(flag)": an option's type and default in help.
 std::string type_and_default(const Option& option);
+
+// The candidate nearest to `word` by edit distance (a prefix of a candidate counts as near), or ""
+// when none is near enough to be a likely typo.
+std::string nearest(std::string_view word, const std::set<std::string>& candidates);
 
 }  // namespace headmap::cli
