@@ -18,13 +18,33 @@ std::string join(const std::set<std::string>& names) {
 
 }  // namespace
 
+Args::Args(const Command& command, const std::vector<std::string>& argv)
+    : command_(command.name), spec_(&command) {
+    const std::vector<const Option*> options = options_of(command);
+    parse(argv, valued_names(options), flag_names(options));
+}
+
 Args::Args(const std::string& command, const std::vector<std::string>& argv,
            const std::set<std::string>& valued, const std::set<std::string>& flags)
     : command_(command) {
+    parse(argv, valued, flags);
+}
+
+void Args::parse(const std::vector<std::string>& argv, const std::set<std::string>& valued,
+                 const std::set<std::string>& flags) {
+    const std::string& command = command_;
     std::set<std::string> known = valued;
     known.insert(flags.begin(), flags.end());
+    // A table command also knows --help: "--text --help" is missing its text, not the text
+    // "--help".
+    std::set<std::string> with_help = known;
+    if (spec_) with_help.insert("help");
     for (size_t i = 0; i < argv.size(); ++i) {
         const std::string& arg = argv[i];
+        if (spec_ && (arg == "--help" || arg == "-h")) {
+            help_ = true;
+            return;
+        }
         if (arg.rfind("--", 0) != 0)
             throw Error("unexpected argument '" + arg + "' for '" + command +
                         "' (expected options: " + join(known) + ")");
@@ -35,7 +55,7 @@ Args::Args(const std::string& command, const std::vector<std::string>& argv,
             name = name.substr(0, eq);
             has_value = true;
         }
-        if (flags.count(name)) {
+        if (flags.count(name) || (spec_ && name == "help")) {  // "--help" itself ended the parse
             if (has_value) throw Error("option --" + name + " takes no value");
             flags_.insert(name);
         } else if (valued.count(name)) {
@@ -44,7 +64,7 @@ Args::Args(const std::string& command, const std::vector<std::string>& argv,
                 // "--layer --head 0": the value is missing, not "--head". (A value that starts
                 // with "--" but names no option stays a value; --name=VALUE takes any.)
                 const std::string& next = argv[i + 1];
-                if (next.rfind("--", 0) == 0 && known.count(next.substr(2, next.find('=') - 2)))
+                if (next.rfind("--", 0) == 0 && with_help.count(next.substr(2, next.find('=') - 2)))
                     throw Error("option --" + name + " needs a value (found the option " + next +
                                 "; write --" + name + "=VALUE for a value that starts with --)");
                 value = argv[++i];
@@ -52,8 +72,10 @@ Args::Args(const std::string& command, const std::vector<std::string>& argv,
             values_[name] = value;
             all_values_[name].push_back(value);
         } else {
-            throw Error("unknown option '--" + name + "' for '" + command +
-                        "' (expected one of: " + join(known) + ")");
+            const std::string guess = spec_ ? nearest(name, with_help) : "";
+            throw Error("unknown option '--" + name + "' for '" + command + "' (" +
+                        (guess.empty() ? "" : "did you mean --" + guess + "? ") +
+                        "expected one of: " + join(known) + ")");
         }
     }
 }

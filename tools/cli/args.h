@@ -1,5 +1,5 @@
 // A small command-line parser: `--name value`, `--name=value` and boolean `--flag`s, checked
-// against the options a command declares.
+// against the options a command takes in the option table (options.h).
 #pragma once
 
 #include <map>
@@ -9,14 +9,25 @@
 #include <vector>
 
 #include "engine/capture/selection.h"
+#include "tools/cli/options.h"
 
 namespace headmap::cli {
 
 class Args {
   public:
-    // `valued` options take a value; `flags` do not. Unknown options throw headmap::Error.
+    // The options `command` takes in the option table. `--help` or `-h` where an option may
+    // stand ends the parse with help() set; unknown options throw headmap::Error, naming the
+    // nearest known one.
+    Args(const Command& command, const std::vector<std::string>& argv);
+    // An argument list built in code (one option group passed on to a helper): `valued` options
+    // take a value; `flags` do not. Unknown options throw headmap::Error.
     Args(const std::string& command, const std::vector<std::string>& argv,
          const std::set<std::string>& valued, const std::set<std::string>& flags);
+
+    // The table's command, or nullptr for an argument list built in code.
+    const Command* command() const { return spec_; }
+    // `--help` or `-h` was given: the caller prints the command's help instead of running it.
+    bool help() const { return help_; }
 
     bool flag(const std::string& name) const { return flags_.count(name) != 0; }
     std::optional<std::string> get(const std::string& name) const;    // the last occurrence
@@ -26,7 +37,12 @@ class Args {
     int get_int(const std::string& name, int fallback, int min, int max) const;
 
   private:
+    void parse(const std::vector<std::string>& argv, const std::set<std::string>& valued,
+               const std::set<std::string>& flags);
+
     std::string command_;
+    const Command* spec_ = nullptr;
+    bool help_ = false;
     std::map<std::string, std::string> values_;
     std::map<std::string, std::vector<std::string>> all_values_;
     std::set<std::string> flags_;

@@ -20,23 +20,17 @@ namespace {
 // options), the maps of every layer, and the output, an (S, S) map over the tokens written as .npy
 // or drawn as a heatmap. Only the analysis differs.
 struct LayerAnalysis {
-    const char* command;  // "rollout"
-    const char* what;     // "attention rollout", for the title
-    bool takes_threads;   // --threads N (0: every hardware thread)
+    const char* what;  // "attention rollout", for the title
+    // `threads`: --threads N (0: every hardware thread), where the command takes it.
     std::vector<float> (*run)(std::span<const float> maps, int layers, int heads, int seq,
                               analysis::HeadFusion fusion, double discard, int threads);
 };
 
-int run_layer_analysis(const LayerAnalysis& spec, const std::vector<std::string>& argv) {
-    std::set<std::string> valued = with(with(kMapSourceOptions, {"fusion", "discard"}),
-                                        {"out", "font", "scale", "colormap", "gamma", "title"});
-    if (spec.takes_threads) valued.insert("threads");
-    const Args args(spec.command, argv, valued, kMapSourceFlags);
+int run_layer_analysis(const LayerAnalysis& spec, const Args& args) {
     const std::filesystem::path out = args.required("out");
     const bool npy = lower_extension(out) == ".npy";
     if (npy) {
-        reject_draw_options(args, {"font", "scale", "colormap", "gamma", "title"},
-                            "an image --out (.png, .svg or .pdf)");
+        reject_draw_options(args, "an image --out (.png, .svg or .pdf)");
     } else {
         try {
             check_image_output(args);
@@ -83,17 +77,17 @@ int run_layer_analysis(const LayerAnalysis& spec, const std::vector<std::string>
 
 }  // namespace
 
-int cmd_rollout(const std::vector<std::string>& argv) {
+int cmd_rollout(const Args& args) {
     return run_layer_analysis(
-        {"rollout", "attention rollout", false,
+        {"attention rollout",
          [](std::span<const float> maps, int layers, int heads, int seq,
             analysis::HeadFusion fusion, double discard,
             int) { return analysis::rollout(maps, layers, heads, seq, fusion, discard); }},
-        argv);
+        args);
 }
 
-int cmd_flow(const std::vector<std::string>& argv) {
-    return run_layer_analysis({"flow", "attention flow", true, analysis::attention_flow}, argv);
+int cmd_flow(const Args& args) {
+    return run_layer_analysis({"attention flow", analysis::attention_flow}, args);
 }
 
 }  // namespace headmap::cli

@@ -106,11 +106,7 @@ Timing time_batch(Engine& engine, const Batch& batch, int runs) {
 
 }  // namespace
 
-int cmd_bench(const std::vector<std::string>& argv) {
-    const Args args(
-        "bench", argv,
-        {"config", "model", "tokenizer", "texts", "seq", "threads", "runs", "ring", "device"},
-        {"truncate", "fast"});
+int cmd_bench(const Args& args) {
     if (args.get("config") && args.get("model"))
         throw Error("pass --config (random weights of a named shape) or --model, not both");
     if (args.get("texts") && !args.get("model"))

@@ -126,8 +126,7 @@ double process_cpu_seconds() {
 
 }  // namespace
 
-int cmd_bench_analysis(const std::vector<std::string>& argv) {
-    const Args args("bench-analysis", argv, {"seq", "heads", "threads", "runs", "entries"}, {});
+int cmd_bench_analysis(const Args& args) {
     const int seq = args.get_int("seq", 1024, 1, 8192);
     const int heads = args.get_int("heads", 144, 1, 4096);
     const int runs = args.get_int("runs", 5, 1, 1000);

@@ -81,9 +81,7 @@ void print(const char* view, const std::string& shape, const Timing& t, const vi
 
 }  // namespace
 
-int cmd_bench_render(const std::vector<std::string>& argv) {
-    const Args args("bench-render", argv, {"seq", "grid-seq", "layers", "heads", "runs", "font"},
-                    {});
+int cmd_bench_render(const Args& args) {
     const int S = args.get_int("seq", 512, 1, 4096);
     const int GS = args.get_int("grid-seq", 128, 1, 1024);
     const int L = args.get_int("layers", 12, 1, 64), H = args.get_int("heads", 12, 1, 64);

@@ -38,12 +38,7 @@ void require_same_size(const Picked& a, const Picked& b, const std::string& what
 
 }  // namespace
 
-int cmd_compare(const std::vector<std::string>& argv) {
-    const Args args("compare", argv,
-                    with(with(kMapSourceOptions, {"layer", "head", "layer2", "head2", "model2",
-                                                  "text2", "from2", "circle-scale"}),
-                         {"out", "font", "scale", "colormap", "gamma", "title"}),
-                    with(kMapSourceFlags, {"diff", "signed"}));
+int cmd_compare(const Args& args) {
     check_image_output(args);
     // Without a second source the second map is the first one again; with saved maps (--from),
     // --model2 and --text2 have no text or model to run, and used to be ignored in silence.
@@ -119,11 +114,7 @@ std::vector<viz::MapView> views_of(const std::vector<Picked>& series) {
 
 }  // namespace
 
-int cmd_stability(const std::vector<std::string>& argv) {
-    const Args args("stability", argv,
-                    with(with(kMapSourceOptions, {"layer", "head"}),
-                         {"out", "font", "scale", "colormap", "gamma", "title"}),
-                    with(kMapSourceFlags, {"std", "from-white"}));
+int cmd_stability(const Args& args) {
     check_image_output(args);
     if (!args.get_all("model").empty())
         throw Error("stability reads n runs' saved maps: repeat --from FILE (not --model)");
@@ -143,11 +134,7 @@ int cmd_stability(const std::vector<std::string>& argv) {
     return 0;
 }
 
-int cmd_evolution(const std::vector<std::string>& argv) {
-    const Args args("evolution", argv,
-                    with(with(kMapSourceOptions, {"layer", "head"}),
-                         {"out", "font", "scale", "colormap", "gamma", "title"}),
-                    with(kMapSourceFlags, {"per-cell"}));
+int cmd_evolution(const Args& args) {
     check_image_output(args);
     const viz::Font font = load_font(args);
     const std::vector<Picked> steps = pick_series(args, "evolution", 2);

@@ -62,10 +62,7 @@ void write_collected(const std::filesystem::path& path, ExportFormat format, con
 
 }  // namespace
 
-int cmd_export(const std::vector<std::string>& argv) {
-    std::set<std::string> valued = kModelOptions;
-    valued.insert({"out", "layers", "heads", "threads", "ring"});
-    const Args args("export", argv, valued, {"truncate", "words", "fast"});
+int cmd_export(const Args& args) {
     const std::string out_pattern = args.required("out");
     const ExportFormat format = export_format_for(out_pattern);
     ModelInput input = read_model_input(args, args.flag("truncate"));

@@ -238,15 +238,9 @@ viz::Scene scatter_scene(const viz::Font& font, const HeadTable& t, const Args& 
 
 }  // namespace
 
-int cmd_heads(const std::vector<std::string>& argv) {
-    std::set<std::string> table_options = kMapSourceOptions;
-    table_options.insert(kHeadTableOptions.begin(), kHeadTableOptions.end());
-    const Args args("heads", argv,
-                    with(table_options, {"rank", "top", "clusters", "features", "format", "scatter",
-                                         "font", "scale", "title"}),
-                    with(kMapSourceFlags, {"ascending"}));
+int cmd_heads(const Args& args) {
     const HeadsRequest r = parse_request(args);
-    if (!r.scatter) reject_draw_options(args, {"font", "scale", "title"}, "--scatter FILE");
+    if (!r.scatter) reject_draw_options(args, "--scatter FILE");
     const std::optional<viz::Font> font =
         r.scatter ? std::optional<viz::Font>(load_font(args)) : std::nullopt;
     const HeadTable table = head_table(args);

@@ -14,13 +14,6 @@
 namespace headmap::cli {
 namespace {
 
-const std::set<std::string> kHeatmapOptions =
-    with(with(kMapSourceOptions, {"layer", "head", "top", "region", "label-interval",
-                                  "length-threshold", "vmin", "vmax", "x-label", "y-label"}),
-         {"out", "font", "scale", "colormap", "gamma", "title"});
-const std::set<std::string> kHeatmapFlags =
-    with(kMapSourceFlags, {"question-context", "no-colorbar"});
-
 viz::HeatmapOptions heatmap_options(const Args& args, const Maps& maps, int layer,
                                     const std::string& head) {
     viz::HeatmapOptions o;
@@ -63,8 +56,7 @@ OneMap load_one_map(const Args& args) {
 
 }  // namespace
 
-int cmd_heatmap(const std::vector<std::string>& argv) {
-    const Args args("heatmap", argv, kHeatmapOptions, kHeatmapFlags);
+int cmd_heatmap(const Args& args) {
     check_image_output(args);
     const viz::Font font = load_font(args);
     const OneMap one = load_one_map(args);
@@ -74,20 +66,11 @@ int cmd_heatmap(const std::vector<std::string>& argv) {
     return 0;
 }
 
-int cmd_regions(const std::vector<std::string>& argv) {
-    std::set<std::string> valued =
-        with(kHeatmapOptions, {"seeds", "min-distance", "expansion", "proximity", "merge"});
-    const Args args("regions", argv, valued, kHeatmapFlags);
-    if (args.get("out")) {
+int cmd_regions(const Args& args) {
+    if (args.get("out"))
         check_image_output(args);
-    } else {
-        std::set<std::string> drawing = kHeatmapFlags;
-        drawing.insert(kHeatmapOptions.begin(), kHeatmapOptions.end());
-        for (const auto* source : {&kMapSourceOptions, &kMapSourceFlags})
-            for (const std::string& name : *source) drawing.erase(name);
-        for (const char* name : {"layer", "head"}) drawing.erase(name);
-        reject_draw_options(args, drawing, "--out FILE.png|svg|pdf");
-    }
+    else
+        reject_draw_options(args, "--out FILE.png|svg|pdf");
     const OneMap one = load_one_map(args);
     viz::RegionOptions ro;
     ro.n_seeds = args.get_int("seeds", ro.n_seeds, 1, 1000);
@@ -154,12 +137,7 @@ std::optional<GridRanking> grid_ranking(const Args& args) {
 
 }  // namespace
 
-int cmd_grid(const std::vector<std::string>& argv) {
-    const Args args(
-        "grid", argv,
-        with(with(kMapSourceOptions, {"layers", "heads", "thumb", "rank", "top", "threshold"}),
-             {"out", "font", "scale", "colormap", "gamma", "title"}),
-        with(kMapSourceFlags, {"ascending", "sort"}));
+int cmd_grid(const Args& args) {
     check_image_output(args);
     const std::optional<GridRanking> ranking = grid_ranking(args);
     const double threshold = args.get_float("threshold", 0.0f, 1.0f).value_or(0.01f);

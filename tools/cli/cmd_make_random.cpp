@@ -12,8 +12,7 @@
 
 namespace headmap::cli {
 
-int cmd_make_random(const std::vector<std::string>& argv) {
-    const Args args("make-random", argv, {"config", "out", "tokenizer", "seed", "dtype"}, {});
+int cmd_make_random(const Args& args) {
     const ModelConfig config = preset_config(args.get("config").value_or("gpt2"));
     const std::filesystem::path out = args.required("out");
     const std::string dtype_name = args.get("dtype").value_or("f32");

@@ -55,18 +55,14 @@ std::string results_text(const std::vector<HeadResult>& results, const std::stri
 
 }  // namespace
 
-int cmd_modularity(const std::vector<std::string>& argv) {
-    const Args args("modularity", argv,
-                    with(with(kMapSourceOptions, {"layers", "heads", "threads", "format"}),
-                         {"out", "font", "scale", "title"}),
-                    kMapSourceFlags);
+int cmd_modularity(const Args& args) {
     const std::string format = args.get("format").value_or("table");
     if (format != "table" && format != "json" && format != "csv")
         throw Error("--format '" + format + "' (expected table, json or csv)");
     if (args.get("out"))
         check_image_output(args);
     else
-        reject_draw_options(args, {"font", "scale", "title"}, "--out FILE.png|svg|pdf");
+        reject_draw_options(args, "--out FILE.png|svg|pdf");
     const int threads = args.get_int("threads", 0, 0, 1024);
     const Maps maps = load_maps(args, args.get("layers").value_or("all"), args.flag("truncate"));
     const std::vector<int> heads =

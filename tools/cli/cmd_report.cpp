@@ -159,11 +159,7 @@ class ReportDirectory {
 
 }  // namespace
 
-int cmd_report(const std::vector<std::string>& argv) {
-    const Args args("report", argv,
-                    with(kMapSourceOptions, {"out", "font", "scale", "colormap", "gamma", "top",
-                                             "image-format", "threshold", "threads"}),
-                    kMapSourceFlags);
+int cmd_report(const Args& args) {
     const std::string image_format = args.get("image-format").value_or("png");
     if (image_format != "png" && image_format != "svg" && image_format != "pdf")
         throw Error("--image-format '" + image_format + "' (expected png, svg or pdf)");

@@ -147,10 +147,7 @@ std::string corpus_output(const HeadTable& t, const std::string& format) {
 
 }  // namespace
 
-int cmd_stats(const std::vector<std::string>& argv) {
-    std::set<std::string> options = kMapSourceOptions;
-    options.insert(kHeadTableOptions.begin(), kHeadTableOptions.end());
-    const Args args("stats", argv, with(options, {"format"}), with(kMapSourceFlags, {"bench"}));
+int cmd_stats(const Args& args) {
     const std::string format = args.get("format").value_or("table");
     if (format != "table" && format != "json" && format != "csv")
         throw Error("--format '" + format + "' (expected table, json or csv)");

@@ -7,8 +7,7 @@ namespace headmap::cli {
 
 // One line per text: the ids the model sees (special tokens included), or with --tokens the
 // token strings; --type-ids adds a second line of token type ids.
-int cmd_tokenize(const std::vector<std::string>& argv) {
-    const Args args("tokenize", argv, kModelOptions, {"tokens", "truncate", "type-ids"});
+int cmd_tokenize(const Args& args) {
     const ModelInput input = read_model_input(args, args.flag("truncate"));
     for (const Encoding& encoding : input.inputs) {
         std::string line, types;

@@ -48,11 +48,6 @@ struct HeadTable {
     size_t metric_index(const std::string& name) const;
 };
 
-// Options head_table() reads besides kMapSourceOptions: --texts, --layers, --heads, --threshold,
-// --threads; the flag --truncate.
-inline const std::set<std::string> kHeadTableOptions = {"texts", "layers", "heads", "threshold",
-                                                        "threads"};
-
 // With --texts: every line through the model (--model, default the embedded model), the metrics
 // of each head averaged over texts (mean and population std), a progress bar on stderr when it is
 // a terminal. --threads N engines, each single-threaded, take texts from a shared counter; the

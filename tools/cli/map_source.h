@@ -17,12 +17,6 @@
 
 namespace headmap::cli {
 
-inline const std::set<std::string> kMapSourceOptions = {
-    "model", "tokenizer", "text", "pair", "from", "tokens", "tensor", "split", "device"};
-// The flags load_maps() reads: every command that calls it takes these (with(kMapSourceFlags,
-// {...}) adds its own), so none can forget one.
-inline const std::set<std::string> kMapSourceFlags = {"truncate", "words", "fast"};
-
 // The maps and what labels them: the library's type (engine/capture/attention_maps.h).
 using Maps = headmap::AttentionMaps;
 

@@ -15,8 +15,9 @@
 
 namespace headmap::cli {
 
-inline const std::set<std::string> kModelOptions = {"model", "tokenizer", "text",
-                                                    "pair",  "texts",     "device"};
+// The options read_model_input() reads (the option table's "model" group), for an argument list
+// built in code.
+inline const std::set<std::string> kModelOptions = valued_names(options_of_group("model"));
 
 struct ModelInput {
     std::filesystem::path model_dir;

@@ -5,11 +5,6 @@
 
 namespace headmap::cli {
 
-std::set<std::string> with(std::set<std::string> base, std::initializer_list<std::string> more) {
-    base.insert(more.begin(), more.end());
-    return base;
-}
-
 void check_image_output(const Args& args) {
     viz::format_for(args.required("out"));
 }
@@ -29,9 +24,11 @@ void write_view(const Args& args, const viz::Scene& scene, const viz::Font& font
     viz::write_scene(scene, font, out, scale);
 }
 
-void reject_draw_options(const Args& args, const std::set<std::string>& options,
-                         const std::string& needs) {
-    for (const std::string& name : options)
+void reject_draw_options(const Args& args, const std::string& needs) {
+    // Which options shape the picture is the table's word: an argument list built in code has no
+    // command there to ask.
+    if (!args.command()) throw Error("reject_draw_options needs the arguments of a command");
+    for (const std::string& name : picture_options(*args.command()))
         if (args.flag(name) || !args.get_all(name).empty())
             throw Error("--" + name + " shapes the picture, which needs " + needs +
                         " (without it nothing is drawn)");

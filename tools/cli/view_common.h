@@ -14,12 +14,6 @@
 
 namespace headmap::cli {
 
-// --out FILE.png|svg|pdf, --font TTF, --scale (PNG pixels per unit), --colormap, --gamma, --title
-inline const std::set<std::string> kDrawOptions = {"out",      "font",  "scale",
-                                                   "colormap", "gamma", "title"};
-
-std::set<std::string> with(std::set<std::string> base, std::initializer_list<std::string> more);
-
 // Checks --out's extension before any work, so a bad path fails fast.
 void check_image_output(const Args& args);
 viz::Font load_font(const Args& args);
@@ -29,10 +23,10 @@ void write_view(const Args& args, const viz::Scene& scene, const viz::Font& font
                 const std::filesystem::path& out);
 
 // For commands whose picture is optional (regions and modularity without --out, rollout and flow
-// writing .npy, heads without --scatter): options (or flags) that only shape the picture would be
-// ignored in silence, so the first one given is headmap::Error saying the picture needs `needs`.
-void reject_draw_options(const Args& args, const std::set<std::string>& options,
-                         const std::string& needs);
+// writing .npy, heads without --scatter): options (or flags) that only shape the picture (kPicture
+// in the option table) would be ignored in silence, so the first one given is headmap::Error
+// saying the picture needs `needs`.
+void reject_draw_options(const Args& args, const std::string& needs);
 
 std::string colormap_option(const Args& args);
 float gamma_option(const Args& args);
