@@ -226,7 +226,8 @@ fs::path resolve_model_dir(const std::string& name) {
     }
     if (searched.empty()) searched = cache.string() + " (not a valid model id)";
     throw Error("model '" + shown + "' not found: not a directory, and no snapshot in " + searched +
-                "; pass a model directory or download it into the Hugging Face cache");
+                    "; pass a model directory or download it into the Hugging Face cache",
+                Status::Io);
 }
 
 }  // namespace headmap

@@ -22,8 +22,8 @@ AtomicOutputFile::AtomicOutputFile(std::filesystem::path path) : path_(std::move
     std::filesystem::path dir = path_.parent_path();
     if (dir.empty()) dir = ".";
     if (std::filesystem::is_directory(path_))
-        throw Error("cannot write " + path_.string() +
-                    ": it is a directory (expected a file path)");
+        throw Error("cannot write " + path_.string() + ": it is a directory (expected a file path)",
+                    Status::Io);
     // Built piecewise: GCC 12 warns falsely (-Wrestrict) on "." + string.
     std::string temp_name = ".";
     temp_name += path_.filename().string();
@@ -33,7 +33,8 @@ AtomicOutputFile::AtomicOutputFile(std::filesystem::path path) : path_(std::move
     file_ = std::fopen(temp_path_.c_str(), "wb");
     if (!file_)
         throw Error("cannot write " + path_.string() + ": " + std::strerror(errno) +
-                    " (expected a writable path)");
+                        " (expected a writable path)",
+                    Status::Io);
 }
 
 AtomicOutputFile::~AtomicOutputFile() {
@@ -47,7 +48,7 @@ AtomicOutputFile::~AtomicOutputFile() {
 void AtomicOutputFile::write(std::span<const std::byte> bytes) {
     if (bytes.empty()) return;
     if (std::fwrite(bytes.data(), 1, bytes.size(), file_) != bytes.size())
-        throw Error("cannot write " + path_.string() + ": " + std::strerror(errno));
+        throw Error("cannot write " + path_.string() + ": " + std::strerror(errno), Status::Io);
 }
 
 void AtomicOutputFile::commit() {
@@ -56,11 +57,12 @@ void AtomicOutputFile::commit() {
     const bool closed = std::fclose(file_) == 0;
     file_ = nullptr;
     if (!flushed || !closed)
-        throw Error("cannot write " + path_.string() + ": " +
-                    std::strerror(flushed ? errno : saved_errno));
+        throw Error(
+            "cannot write " + path_.string() + ": " + std::strerror(flushed ? errno : saved_errno),
+            Status::Io);
     std::error_code ec;
     std::filesystem::rename(temp_path_, path_, ec);
-    if (ec) throw Error("cannot write " + path_.string() + ": " + ec.message());
+    if (ec) throw Error("cannot write " + path_.string() + ": " + ec.message(), Status::Io);
     committed_ = true;
 }
 

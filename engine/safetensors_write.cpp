@@ -142,10 +142,9 @@ std::vector<std::byte> safetensors_bytes(std::span<const TensorToWrite> tensors,
     header_text.append((8 - header_text.size() % 8) % 8, ' ');
     const uint64_t header_length = header_text.size();
 
-    std::vector<std::byte> out(sizeof header_length);
+    std::vector<std::byte> out(sizeof header_length + header_text.size());
     std::memcpy(out.data(), &header_length, sizeof header_length);
-    const auto header_bytes = std::as_bytes(std::span(header_text.data(), header_text.size()));
-    out.insert(out.end(), header_bytes.begin(), header_bytes.end());
+    std::memcpy(out.data() + sizeof header_length, header_text.data(), header_text.size());
     for (const TensorToWrite& tensor : tensors) {
         const std::vector<std::byte> bytes = encode(tensor);
         out.insert(out.end(), bytes.begin(), bytes.end());
