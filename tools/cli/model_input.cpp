@@ -4,6 +4,7 @@
 
 #include "engine/model_files.h"
 #include "engine/read_file.h"
+#include "engine/tokenizer_dir.h"
 #include "headmap/error.hpp"
 #include "tokenizer/truncation.h"
 
@@ -52,7 +53,7 @@ ModelInput read_model_input(const Args& args, bool truncate) {
     const std::filesystem::path model_dir = resolve_model_dir(args.required("model"));
     ModelConfig config = load_model_config(model_dir / "config.json");
     const std::filesystem::path tokenizer_dir = args.get("tokenizer").value_or(model_dir.string());
-    Tokenizer tokenizer = Tokenizer::load_dir(tokenizer_dir, config.model_type);
+    Tokenizer tokenizer = load_tokenizer_dir(tokenizer_dir, config.model_type);
 
     std::vector<TextLine> texts;
     if (args.get("texts")) {
