@@ -1,6 +1,7 @@
-// Whole-file reads for every room (header-only, like error.h, so the tokenizer needs no engine
-// library). Only regular files are read, and opening never blocks: a FIFO or a device given as a
-// config, a tokenizer file, a text list or saved maps is refused instead of waited on forever.
+// Whole-file reads for the I/O room and the tools (header-only, so a caller needs no engine
+// library); the tokenizer and viz rooms take bytes and read nothing themselves. Only regular files
+// are read, and opening never blocks: a FIFO or a device given as a config, a tokenizer file, a
+// text list or saved maps is refused instead of waited on forever.
 #pragma once
 
 #include <fcntl.h>

@@ -5,6 +5,7 @@
 
 #include "engine/engine.h"
 #include "engine/safetensors.h"
+#include "engine/tokenizer_dir.h"
 #include "fixture_support.h"
 #include "headmap/error.hpp"
 #include "test_support.h"
@@ -28,7 +29,7 @@ void check_encoder(const std::filesystem::path& model_dir,
     Engine engine =
         Engine::load(model_dir, EngineOptions{.threads = 2, .ring_slots = 2, .max_seq = 0});
     const ModelConfig& config = engine.config();
-    const Tokenizer tokenizer = Tokenizer::load_dir(model_dir, config.model_type);
+    const Tokenizer tokenizer = load_tokenizer_dir(model_dir, config.model_type);
     WeightStore expected(SafetensorsArchive::open(expected_dir / "expected.safetensors"));
     const std::vector<fixture::Case> cases = fixture::read_cases(expected_dir);
     REQUIRE(cases.size() >= 5);

@@ -7,6 +7,7 @@
 
 #include "engine/engine.h"
 #include "engine/safetensors.h"
+#include "engine/tokenizer_dir.h"
 #include "fixture_support.h"
 #include "test_support.h"
 #include "tokenizer/gpt2_bpe.h"
@@ -22,7 +23,8 @@ using fixture::max_abs_diff;
 void check_fixture(const std::string& model, Backend backend) {
     const std::filesystem::path dir = kTestData / model;
     Engine engine = Engine::load(dir, EngineOptions{.threads = 2, .ring_slots = 2, .max_seq = 0});
-    const Gpt2Tokenizer tokenizer = Gpt2Tokenizer::load_dir(test_support::kGpt2Tokenizer);
+    const Gpt2Tokenizer tokenizer =
+        Gpt2Tokenizer::from_files(read_tokenizer_files(test_support::kGpt2Tokenizer));
     const SafetensorsArchive expected = SafetensorsArchive::open(dir / "expected.safetensors");
     WeightStore expected_store(SafetensorsArchive::open(dir / "expected.safetensors"));
     const ModelConfig& config = engine.config();

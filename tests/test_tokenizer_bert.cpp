@@ -17,6 +17,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "engine/tokenizer_dir.h"
 #include "headmap/error.hpp"
 #include "tokenizer/bert_normalizer.h"
 #include "tokenizer/unicode_bert_tables.h"
@@ -27,6 +28,7 @@
 namespace {
 
 namespace fs = std::filesystem;
+using headmap::read_tokenizer_files;
 using headmap::WordPieceOptions;
 using headmap::WordPieceTokenizer;
 using Json = nlohmann::json;
@@ -50,7 +52,8 @@ const Json& fixture() {
 }
 
 const WordPieceTokenizer& uncased() {  // vocab.txt + tokenizer_config.json
-    static const WordPieceTokenizer tokenizer = WordPieceTokenizer::load_dir(kUncasedDir);
+    static const WordPieceTokenizer tokenizer =
+        WordPieceTokenizer::from_files(read_tokenizer_files(kUncasedDir));
     return tokenizer;
 }
 
@@ -58,7 +61,8 @@ const WordPieceTokenizer& cased() {  // the same vocabulary, do_lower_case=False
     static const WordPieceTokenizer tokenizer = [] {
         WordPieceOptions options;
         options.lowercase = false;
-        return WordPieceTokenizer::from_vocab_txt(kUncasedDir / "vocab.txt", options);
+        return WordPieceTokenizer::from_vocab_txt(
+            tokenizer_test::FileText(kUncasedDir / "vocab.txt"), options);
     }();
     return tokenizer;
 }
@@ -67,7 +71,7 @@ const WordPieceTokenizer& minilm() {  // tokenizer.json
     static const WordPieceTokenizer tokenizer = [] {
         REQUIRE_MESSAGE(fs::exists(kMiniLmDir / "tokenizer.json"),
                         kMiniLmDir.string() << "/tokenizer.json is missing: run weights/fetch");
-        return WordPieceTokenizer::load_dir(kMiniLmDir);
+        return WordPieceTokenizer::from_files(read_tokenizer_files(kMiniLmDir));
     }();
     return tokenizer;
 }
@@ -82,6 +86,7 @@ using tokenizer_test::bytes_from_hex;
 using tokenizer_test::case_input;
 using tokenizer_test::contains;
 using tokenizer_test::error_message;
+using tokenizer_test::FileText;
 using tokenizer_test::ScratchDir;
 
 // Compares `tokenizer` with the fixture ids under `key` on every case; returns cases checked.
@@ -127,12 +132,12 @@ TEST_CASE("cased mode (do_lower_case=false, same vocabulary) equals Hugging Face
 }
 
 TEST_CASE("tokenizer.json (all-MiniLM-L6-v2) gives the uncased ids") {
-    // load_dir: tokenizer.json with MiniLM's tokenizer_config.json (BertTokenizer, lowercase).
+    // from_files: tokenizer.json with MiniLM's tokenizer_config.json (BertTokenizer, lowercase).
     CHECK(minilm().vocab_size() == 30522);
-    MESSAGE(check_all_cases(minilm(), "uncased") << " cases via load_dir");
+    MESSAGE(check_all_cases(minilm(), "uncased") << " cases via from_files");
     // tokenizer.json alone, as the tokenizers library reads it.
     const WordPieceTokenizer direct =
-        WordPieceTokenizer::from_tokenizer_json(kMiniLmDir / "tokenizer.json");
+        WordPieceTokenizer::from_tokenizer_json(FileText(kMiniLmDir / "tokenizer.json"));
     CHECK(direct.encode("Hello [SEP] W\u00f6rld") == Ids{7592, kSep, 2088});
     MESSAGE(check_all_cases(direct, "uncased") << " cases via from_tokenizer_json");
 }
@@ -143,10 +148,12 @@ TEST_CASE("tokenizer_config.json overrides tokenizer.json's normalizer, as in tr
     fs::copy_file(kMiniLmDir / "tokenizer.json", dir.path / "tokenizer.json");
     dir.write("tokenizer_config.json",
               R"({"tokenizer_class": "BertTokenizer", "do_lower_case": false})");
-    MESSAGE(check_all_cases(WordPieceTokenizer::load_dir(dir.path), "cased") << " cases");
+    MESSAGE(check_all_cases(WordPieceTokenizer::from_files(read_tokenizer_files(dir.path)), "cased")
+            << " cases");
     // Without a BERT tokenizer class, tokenizer.json is taken as it is (lowercasing).
     dir.write("tokenizer_config.json", R"({"do_lower_case": false})");
-    CHECK(WordPieceTokenizer::load_dir(dir.path).encode("Hello") == Ids{7592});
+    CHECK(WordPieceTokenizer::from_files(read_tokenizer_files(dir.path)).encode("Hello") ==
+          Ids{7592});
 }
 
 TEST_CASE("ids with [CLS]/[SEP] are the plain ids wrapped in 101 ... 102") {
@@ -321,7 +328,7 @@ TEST_CASE("WordPiece on a small vocabulary: greedy longest match, [UNK], limits"
     // are trimmed as HF's read_file does.
     const fs::path vocab =
         dir.write("vocab.txt", "[UNK]\n[CLS]\nun\n##aff\n##able\naff\n##a\nb  \r\nun\n##\n");
-    const WordPieceTokenizer tokenizer = WordPieceTokenizer::from_vocab_txt(vocab, {});
+    const WordPieceTokenizer tokenizer = WordPieceTokenizer::from_vocab_txt(FileText(vocab), {});
     CHECK(tokenizer.token_id("un") == 8);
     CHECK(tokenizer.token_id("b") == 7);
     CHECK(error_message([&] { tokenizer.token_string(2); }) != "");  // "un" moved to id 8
@@ -333,7 +340,7 @@ TEST_CASE("WordPiece on a small vocabulary: greedy longest match, [UNK], limits"
 
     // Special tokens missing from vocab.txt get new ids in HF's order: sep, pad, cls, mask.
     const fs::path partial = dir.write("partial.txt", "[UNK]\na\nb\n");
-    const WordPieceTokenizer appended = WordPieceTokenizer::from_vocab_txt(partial, {});
+    const WordPieceTokenizer appended = WordPieceTokenizer::from_vocab_txt(FileText(partial), {});
     CHECK(appended.vocab_size() == 7);
     CHECK(appended.encode("a [SEP] b [CLS] [PAD] [MASK] [UNK] c") == Ids{1, 3, 2, 5, 4, 6, 0, 0});
     CHECK(appended.token_string(4) == "[PAD]");
@@ -342,51 +349,59 @@ TEST_CASE("WordPiece on a small vocabulary: greedy longest match, [UNK], limits"
     options.max_input_chars_per_word = 3;
     options.continuing_prefix = "@@";
     const fs::path vocab2 = dir.write("vocab2.txt", "[UNK]\nab\n@@c\n@@cd\n");
-    const WordPieceTokenizer limited = WordPieceTokenizer::from_vocab_txt(vocab2, options);
+    const WordPieceTokenizer limited =
+        WordPieceTokenizer::from_vocab_txt(FileText(vocab2), options);
     CHECK(limited.encode("abc abcd ab") == Ids{1, 2, 0, 1});
 
     const fs::path no_unk = dir.write("no_unk.txt", "a\n");
-    const WordPieceTokenizer without_unk = WordPieceTokenizer::from_vocab_txt(no_unk, {});
+    const WordPieceTokenizer without_unk = WordPieceTokenizer::from_vocab_txt(FileText(no_unk), {});
     CHECK(without_unk.encode("a a") == Ids{0, 0});
     CHECK(contains(error_message([&] { without_unk.encode("b"); }), "[UNK]"));  // HF fails too
 }
 
 TEST_CASE("missing and malformed tokenizer files are errors naming the file") {
     const ScratchDir dir("errors");
-    const std::string missing_dir =
-        error_message([] { WordPieceTokenizer::load_dir("/nonexistent/headmap/bert"); });
+    const std::string missing_dir = error_message(
+        [] { WordPieceTokenizer::from_files(read_tokenizer_files("/nonexistent/headmap/bert")); });
     CHECK(contains(missing_dir, "/nonexistent/headmap/bert"));
 
-    const std::string no_files = error_message([&] { WordPieceTokenizer::load_dir(dir.path); });
+    const std::string no_files =
+        error_message([&] { WordPieceTokenizer::from_files(read_tokenizer_files(dir.path)); });
     CHECK(contains(no_files, dir.path.string()));
     CHECK(contains(no_files, "vocab.txt"));
 
-    const std::string no_vocab = error_message(
-        [&] { WordPieceTokenizer::from_vocab_txt(dir.path / "vocab.txt", WordPieceOptions{}); });
+    fs::create_directory(dir.path / "vocab.txt");  // there, but not a file that can be read
+    const std::string no_vocab = error_message([&] { read_tokenizer_files(dir.path); });
     CHECK(contains(no_vocab, (dir.path / "vocab.txt").string()));
+    fs::remove(dir.path / "vocab.txt");
 
     dir.write("vocab.txt", "[UNK]\nok\nbad\xff\n");
-    const std::string bad_utf8 = error_message([&] { WordPieceTokenizer::load_dir(dir.path); });
+    const std::string bad_utf8 =
+        error_message([&] { WordPieceTokenizer::from_files(read_tokenizer_files(dir.path)); });
     CHECK(contains(bad_utf8, "vocab.txt"));
     CHECK(contains(bad_utf8, "line 3"));
 
     dir.write("vocab.txt", "[UNK]\nhello\n");
     dir.write("tokenizer_config.json", "{\"do_lower_case\": tru");
-    const std::string bad_config = error_message([&] { WordPieceTokenizer::load_dir(dir.path); });
+    const std::string bad_config =
+        error_message([&] { WordPieceTokenizer::from_files(read_tokenizer_files(dir.path)); });
     CHECK(contains(bad_config, "tokenizer_config.json"));
     dir.write("tokenizer_config.json", R"({"do_lower_case": "yes"})");
-    const std::string bad_flag = error_message([&] { WordPieceTokenizer::load_dir(dir.path); });
+    const std::string bad_flag =
+        error_message([&] { WordPieceTokenizer::from_files(read_tokenizer_files(dir.path)); });
     CHECK(contains(bad_flag, "tokenizer_config.json"));
     CHECK(contains(bad_flag, "do_lower_case"));
     dir.write("tokenizer_config.json", R"({"do_lower_case": false})");
-    CHECK(WordPieceTokenizer::load_dir(dir.path).encode("hello Hello") == Ids{1, 0});
+    CHECK(WordPieceTokenizer::from_files(read_tokenizer_files(dir.path)).encode("hello Hello") ==
+          Ids{1, 0});
 
     const std::string good_model =
         R"("model": {"type": "WordPiece", "unk_token": "[UNK]", "vocab": {"[UNK]": 0, "a": 1}})";
     const std::string bert_parts =
         R"("normalizer": {"type": "BertNormalizer"}, "pre_tokenizer": {"type": "BertPreTokenizer"})";
     dir.write("tokenizer.json", "{" + good_model + ", " + bert_parts + "}");
-    CHECK(WordPieceTokenizer::load_dir(dir.path).encode("A b") == Ids{1, 0});
+    CHECK(WordPieceTokenizer::from_files(read_tokenizer_files(dir.path)).encode("A b") ==
+          Ids{1, 0});
 
     const std::vector<std::pair<std::string, std::string>> bad_json_files = {
         {"{\"model\": {\"type\": \"WordPiece\",\n \"vocab\": }", "not valid JSON"},
@@ -410,12 +425,13 @@ TEST_CASE("missing and malformed tokenizer files are errors naming the file") {
     for (const auto& [contents, expected] : bad_json_files) {
         const fs::path path = dir.write("tokenizer.json", contents);
         const std::string message =
-            error_message([&] { WordPieceTokenizer::from_tokenizer_json(path); });
+            error_message([&] { WordPieceTokenizer::from_tokenizer_json(FileText(path)); });
         INFO("tokenizer.json: " << contents);
         CHECK(contains(message, path.string()));
         CHECK(contains(message, expected));
-        CHECK(contains(error_message([&] { WordPieceTokenizer::load_dir(dir.path); }),
-                       "tokenizer.json"));
+        CHECK(contains(
+            error_message([&] { WordPieceTokenizer::from_files(read_tokenizer_files(dir.path)); }),
+            "tokenizer.json"));
     }
 }
 

@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "engine/tokenizer_dir.h"
 #include "headmap/error.hpp"
 #include "tokenizer/gpt2_bpe.h"
 #include "tokenizer/unicode_tables.h"
@@ -21,6 +22,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using headmap::Gpt2Tokenizer;
+using headmap::read_tokenizer_files;
 using Json = nlohmann::json;
 
 const fs::path kSourceDir = HEADMAP_SOURCE_DIR;
@@ -28,7 +30,8 @@ const fs::path kGpt2Dir = kSourceDir / "weights" / "gpt2";
 const fs::path kFixtureDir = fs::path(HEADMAP_TEST_DATA) / "tokenizer";
 
 const Gpt2Tokenizer& gpt2() {
-    static const Gpt2Tokenizer tokenizer = Gpt2Tokenizer::load_dir(kGpt2Dir);
+    static const Gpt2Tokenizer tokenizer =
+        Gpt2Tokenizer::from_files(read_tokenizer_files(kGpt2Dir));
     return tokenizer;
 }
 
@@ -46,6 +49,7 @@ using tokenizer_test::bytes_from_hex;
 using tokenizer_test::case_input;
 using tokenizer_test::contains;
 using tokenizer_test::error_message;
+using tokenizer_test::FileText;
 using tokenizer_test::ScratchDir;
 
 }  // namespace
@@ -123,51 +127,54 @@ TEST_CASE("unknown ids are errors naming the id and the vocabulary size") {
 }
 
 TEST_CASE("missing tokenizer files") {
-    const std::string missing_dir =
-        error_message([] { Gpt2Tokenizer::load_dir("/nonexistent/headmap/tokenizer"); });
+    const std::string missing_dir = error_message(
+        [] { Gpt2Tokenizer::from_files(read_tokenizer_files("/nonexistent/headmap/tokenizer")); });
     CHECK(contains(missing_dir, "/nonexistent/headmap/tokenizer"));
     CHECK(contains(missing_dir, "vocab.json"));
 
     const ScratchDir empty("empty");
-    const std::string no_files = error_message([&] { Gpt2Tokenizer::load_dir(empty.path); });
+    const std::string no_files =
+        error_message([&] { Gpt2Tokenizer::from_files(read_tokenizer_files(empty.path)); });
     CHECK(contains(no_files, empty.path.string()));
     CHECK(contains(no_files, "tokenizer.json"));
     CHECK(contains(no_files, "merges.txt"));
 
-    const std::string no_vocab = error_message([&] {
-        Gpt2Tokenizer::from_vocab_merges(empty.path / "vocab.json", kGpt2Dir / "merges.txt");
-    });
-    CHECK(contains(no_vocab, "vocab.json"));
+    // A file that is there but cannot be read is an error naming it, not a file left out.
+    fs::create_directory(empty.path / "vocab.json");
+    const std::string no_vocab = error_message([&] { read_tokenizer_files(empty.path); });
+    CHECK(contains(no_vocab, (empty.path / "vocab.json").string()));
+    CHECK(contains(no_vocab, "directory"));
 }
 
 TEST_CASE("malformed vocab.json and merges.txt") {
     const ScratchDir dir("malformed");
     const fs::path good_vocab = dir.write("good_vocab.json", R"({"a": 0, "b": 1, "ab": 2})");
     const fs::path good_merges = dir.write("good_merges.txt", "#version: 0.2\na b\n");
-    CHECK(Gpt2Tokenizer::from_vocab_merges(good_vocab, good_merges).vocab_size() == 3);
+    CHECK(Gpt2Tokenizer::from_vocab_merges(FileText(good_vocab), FileText(good_merges))
+              .vocab_size() == 3);
 
     const fs::path bad_json = dir.write("bad_vocab.json", "{\"a\": 0,\n \"b\": }\n");
-    const std::string json_error =
-        error_message([&] { Gpt2Tokenizer::from_vocab_merges(bad_json, good_merges); });
+    const std::string json_error = error_message(
+        [&] { Gpt2Tokenizer::from_vocab_merges(FileText(bad_json), FileText(good_merges)); });
     CHECK(contains(json_error, "bad_vocab.json"));
     CHECK(contains(json_error, "line 2"));
 
     const fs::path bad_id = dir.write("bad_id.json", R"({"a": "zero"})");
-    const std::string id_error =
-        error_message([&] { Gpt2Tokenizer::from_vocab_merges(bad_id, good_merges); });
+    const std::string id_error = error_message(
+        [&] { Gpt2Tokenizer::from_vocab_merges(FileText(bad_id), FileText(good_merges)); });
     CHECK(contains(id_error, "bad_id.json"));
     CHECK(contains(id_error, "\"a\""));
 
     const fs::path bad_line = dir.write("bad_merges.txt", "#version: 0.2\na b\nab\n");
-    const std::string line_error =
-        error_message([&] { Gpt2Tokenizer::from_vocab_merges(good_vocab, bad_line); });
+    const std::string line_error = error_message(
+        [&] { Gpt2Tokenizer::from_vocab_merges(FileText(good_vocab), FileText(bad_line)); });
     CHECK(contains(line_error, "bad_merges.txt"));
     CHECK(contains(line_error, "line 3"));
     CHECK(contains(line_error, "\"ab\""));
 
     const fs::path unknown_token = dir.write("unknown_merges.txt", "a b\nb c\n");
-    const std::string token_error =
-        error_message([&] { Gpt2Tokenizer::from_vocab_merges(good_vocab, unknown_token); });
+    const std::string token_error = error_message(
+        [&] { Gpt2Tokenizer::from_vocab_merges(FileText(good_vocab), FileText(unknown_token)); });
     CHECK(contains(token_error, "line 2"));
     CHECK(contains(token_error, "\"c\""));
 }
@@ -175,7 +182,7 @@ TEST_CASE("malformed vocab.json and merges.txt") {
 TEST_CASE("the saved GPT-2 tokenizer.json encodes exactly like vocab.json + merges.txt") {
     // Written by transformers' backend_tokenizer.save: merges as [left, right] arrays.
     const Gpt2Tokenizer from_json =
-        Gpt2Tokenizer::from_tokenizer_json(kFixtureDir / "gpt2_tokenizer.json");
+        Gpt2Tokenizer::from_tokenizer_json(FileText(kFixtureDir / "gpt2_tokenizer.json"));
     CHECK(from_json.vocab_size() == gpt2().vocab_size());
     for (const Json& test_case : fixture()["cases"]) {
         const std::string input = case_input(test_case);
@@ -184,7 +191,7 @@ TEST_CASE("the saved GPT-2 tokenizer.json encodes exactly like vocab.json + merg
     }
 }
 
-TEST_CASE("a tokenizer.json with string merges and added tokens, found by load_dir") {
+TEST_CASE("a tokenizer.json with string merges and added tokens, found by from_files") {
     // Byte-level alphabet: 'a' 'b' 'c' map to themselves, ' ' to "Ġ" (U+0120).
     const ScratchDir dir("json");
     dir.write("tokenizer.json", R"({
@@ -199,7 +206,7 @@ TEST_CASE("a tokenizer.json with string merges and added tokens, found by load_d
                                           "\u0120abc": 6},
                 "merges": ["a b", "ab c", "\u0120 abc"]}
     })");
-    const Gpt2Tokenizer tokenizer = Gpt2Tokenizer::load_dir(dir.path);
+    const Gpt2Tokenizer tokenizer = Gpt2Tokenizer::from_files(read_tokenizer_files(dir.path));
     CHECK(tokenizer.vocab_size() == 9);
     CHECK(tokenizer.encode("abc abc") == std::vector<int32_t>{4, 6});
     CHECK(tokenizer.encode("ab<sep>ca") == std::vector<int32_t>{3, 7, 2, 0});
@@ -207,14 +214,17 @@ TEST_CASE("a tokenizer.json with string merges and added tokens, found by load_d
     CHECK(tokenizer.decode(std::vector<int32_t>{6, 7, 3}) == " abc<sep>ab");
 
     dir.write("tokenizer.json", R"({"model": {"vocab": {"a": 0}, "merges": [["a"]]}})");
-    const std::string bad_merge = error_message([&] { Gpt2Tokenizer::load_dir(dir.path); });
+    const std::string bad_merge =
+        error_message([&] { Gpt2Tokenizer::from_files(read_tokenizer_files(dir.path)); });
     CHECK(contains(bad_merge, "tokenizer.json"));
     CHECK(contains(bad_merge, "merges[0]"));
 
     dir.write("tokenizer.json",
               R"({"pre_tokenizer": {"type": "ByteLevel", "add_prefix_space": true},
                   "model": {"vocab": {"a": 0}, "merges": []}})");
-    CHECK(contains(error_message([&] { Gpt2Tokenizer::load_dir(dir.path); }), "add_prefix_space"));
+    CHECK(
+        contains(error_message([&] { Gpt2Tokenizer::from_files(read_tokenizer_files(dir.path)); }),
+                 "add_prefix_space"));
 }
 
 TEST_CASE("encode is safe to call from several threads") {

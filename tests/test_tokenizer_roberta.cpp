@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "engine/tokenizer_dir.h"
 #include "headmap/error.hpp"
 #include "test_support.h"
 #include "tokenizer/tokenizer.h"
@@ -22,7 +23,7 @@ nlohmann::json roberta_cases() {
 }  // namespace
 
 TEST_CASE("RoBERTa single texts: ids with <s> ... </s> equal HF's") {
-    const Tokenizer tokenizer = Tokenizer::load_dir(kTestData / "roberta-tiny", "roberta");
+    const Tokenizer tokenizer = load_tokenizer_dir(kTestData / "roberta-tiny", "roberta");
     const auto cases = roberta_cases();
     REQUIRE(cases.at("single").size() >= 10);
     for (const auto& c : cases.at("single")) {
@@ -35,7 +36,7 @@ TEST_CASE("RoBERTa single texts: ids with <s> ... </s> equal HF's") {
 }
 
 TEST_CASE("RoBERTa pairs: <s> A </s></s> B </s> equal HF's") {
-    const Tokenizer tokenizer = Tokenizer::load_dir(kTestData / "roberta-tiny", "roberta");
+    const Tokenizer tokenizer = load_tokenizer_dir(kTestData / "roberta-tiny", "roberta");
     const auto cases = roberta_cases();
     REQUIRE(cases.at("pairs").size() >= 3);
     for (const auto& c : cases.at("pairs")) {
@@ -47,24 +48,24 @@ TEST_CASE("RoBERTa pairs: <s> A </s></s> B </s> equal HF's") {
 }
 
 TEST_CASE("special tokens are found in text, and the vocab must hold the framing tokens") {
-    const Tokenizer tokenizer = Tokenizer::load_dir(kTestData / "roberta-tiny", "roberta");
+    const Tokenizer tokenizer = load_tokenizer_dir(kTestData / "roberta-tiny", "roberta");
     const Encoding encoding = tokenizer.encode("<s></s>");
     CHECK(encoding.ids == std::vector<int32_t>{0, 0, 2, 2});
     CHECK(tokenizer.token_string(0) == "<s>");
     // GPT-2's vocabulary has no <s>: asking for RoBERTa framing from it is an error.
-    CHECK_THROWS_AS(Tokenizer::load_dir(test_support::kGpt2Tokenizer, "roberta"), Error);
-    CHECK_THROWS_AS(Tokenizer::load_dir(test_support::kGpt2Tokenizer, "t5"), Error);
+    CHECK_THROWS_AS(load_tokenizer_dir(test_support::kGpt2Tokenizer, "roberta"), Error);
+    CHECK_THROWS_AS(load_tokenizer_dir(test_support::kGpt2Tokenizer, "t5"), Error);
 }
 
 TEST_CASE("GPT-2 adds no special tokens; a pair is the two texts back to back") {
-    const Tokenizer tokenizer = Tokenizer::load_dir(test_support::kGpt2Tokenizer, "gpt2");
+    const Tokenizer tokenizer = load_tokenizer_dir(test_support::kGpt2Tokenizer, "gpt2");
     CHECK(tokenizer.encode("Hello world").ids == std::vector<int32_t>{15496, 995});
     CHECK(tokenizer.encode_pair("Hello", " world").ids == std::vector<int32_t>{15496, 995});
 }
 
 TEST_CASE("BERT framing: [CLS] A [SEP] B [SEP] with type ids, and truncation keeps the frame") {
     const Tokenizer tokenizer =
-        Tokenizer::load_dir(test_support::kSourceDir / "weights" / "bert-base-uncased", "bert");
+        load_tokenizer_dir(test_support::kSourceDir / "weights" / "bert-base-uncased", "bert");
     const Encoding pair = tokenizer.encode_pair("hello world", "hello");
     CHECK(pair.ids == std::vector<int32_t>{101, 7592, 2088, 102, 7592, 102});
     CHECK(pair.type_ids == std::vector<int32_t>{0, 0, 0, 0, 1, 1});

@@ -15,6 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "engine/tokenizer_dir.h"
 #include "test_support.h"
 #include "tokenizer/tokenizer.h"
 #include "tokenizer/truncation.h"
@@ -23,6 +24,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using headmap::Encoding;
+using headmap::load_tokenizer_dir;
 using headmap::PairLengths;
 using headmap::Tokenizer;
 using headmap::truncate_pair_lengths;
@@ -199,7 +201,7 @@ TEST_CASE("encode_pair keeps HF's lengths with real vocabularies, the frame inta
                                               {512, 512}, {512, 3},   {3, 512},   {40, 31},
                                               {33, 32},   {0, 512},   {200, 100}, {10, 20}};
     for (const Family& family : families) {
-        const Tokenizer tokenizer = Tokenizer::load_dir(family.dir, family.model_type);
+        const Tokenizer tokenizer = load_tokenizer_dir(family.dir, family.model_type);
         const Grid& g = grid(family.post_processor, family.max_length);
         const std::set<int32_t> a = ids_of(tokenizer, "a"), b = ids_of(tokenizer, "b");
         for (const PairLengths& n : lengths) {
@@ -216,7 +218,7 @@ TEST_CASE("encode_pair keeps HF's lengths with real vocabularies, the frame inta
         }
     }
     // The issue's case word for word: 256 + 255 one-token words at 512 positions.
-    const Tokenizer bert = Tokenizer::load_dir(bert_dir, "bert");
+    const Tokenizer bert = load_tokenizer_dir(bert_dir, "bert");
     const Encoding cut = bert.encode_pair(words("hello", 256), words("world", 255), 512);
     REQUIRE(cut.ids.size() == 512);
     CHECK(std::count(cut.ids.begin(), cut.ids.end(), 7592) == 255);  // hello
@@ -229,7 +231,7 @@ TEST_CASE("encode_pair keeps HF's lengths with real vocabularies, the frame inta
 
 TEST_CASE("a single text is still cut to what the special tokens leave") {
     const Tokenizer bert =
-        Tokenizer::load_dir(test_support::kSourceDir / "weights" / "bert-base-uncased", "bert");
+        load_tokenizer_dir(test_support::kSourceDir / "weights" / "bert-base-uncased", "bert");
     const Encoding cut = bert.encode(words("hello", 600), 512);
     REQUIRE(cut.ids.size() == 512);
     CHECK(cut.ids.front() == 101);
@@ -237,7 +239,7 @@ TEST_CASE("a single text is still cut to what the special tokens leave") {
     CHECK(std::count(cut.ids.begin(), cut.ids.end(), 7592) == 510);
     CHECK(bert.encode(words("hello", 510), 512).ids.size() == 512);
     CHECK(bert.encode(words("hello", 10), 512).ids.size() == 12);
-    const Tokenizer gpt2 = Tokenizer::load_dir(test_support::kGpt2Tokenizer, "gpt2");
+    const Tokenizer gpt2 = load_tokenizer_dir(test_support::kGpt2Tokenizer, "gpt2");
     CHECK(gpt2.encode(words("a", 600), 511).ids.size() == 511);
     CHECK(gpt2.encode(words("a", 5), 511).ids.size() == 5);
 }

@@ -10,6 +10,7 @@
 
 #include "headmap/error.hpp"
 #include "test_support.h"
+#include "tools/viz_io.h"
 #include "viz/chart.h"
 #include "viz/render.h"
 #include "viz_test_support.h"
@@ -331,7 +332,7 @@ TEST_CASE("chart: PNG, SVG and PDF all write; the PNG shows the markers") {
     test_support::TempDir dir;
     for (const char* ext : {"png", "svg", "pdf"}) {
         const std::filesystem::path out = dir / (std::string("chart.") + ext);
-        write_scene(scene, font(), out);
+        headmap::viz_io::write_scene(scene, font(), out);
         REQUIRE(std::filesystem::exists(out));
         const std::string bytes = test_support::read_file(out);
         INFO(ext);

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "headmap/error.hpp"
+#include "tools/viz_io.h"
 #include "viz/font.h"
 #include "viz/render.h"
 
@@ -33,12 +34,14 @@
 #pragma GCC diagnostic pop
 
 using namespace headmap::viz;
+using headmap::viz_io::load_font;
+using headmap::viz_io::write_scene;
 namespace fs = std::filesystem;
 
 namespace {
 
 const Font& system_font() {
-    static const Font font = Font::load();
+    static const Font font = load_font();
     return font;
 }
 
@@ -153,7 +156,7 @@ TEST_CASE("builtin font measures ASCII and draws boxes for missing glyphs") {
     const Font font = Font::builtin();
     CHECK(font.is_builtin());
     CHECK(font.name() == "builtin");
-    CHECK(font.regular_path().empty());
+    CHECK(font.file_name().empty());
     CHECK(font.has_glyph('A'));
     CHECK(font.has_glyph(U'\u2026'));
     CHECK_FALSE(font.has_glyph(U'\u6F22'));
@@ -179,25 +182,25 @@ TEST_CASE("system font: DejaVu when installed, with a bold face") {
         MESSAGE("no system font; the builtin one is used");
         return;
     }
-    CHECK(fs::exists(font.regular_path()));
-    CHECK(fs::exists(font.bold_path()));
+    CHECK(fs::exists(font.file_name()));
+    CHECK(fs::exists(font.file_name(true)));
     CHECK(font.has_glyph('A'));
     CHECK(font.glyph_index('A') > 0);
     CHECK(font.glyph_advance_1000(font.glyph_index('A')) > 300);
     CHECK(font.text_width("Bold", 12, true) > font.text_width("Bold", 12, false));
     // An explicit path finds its bold sibling (X.ttf -> X-Bold.ttf) when there is one.
-    const Font given = Font::load(font.regular_path());
+    const Font given = load_font(font.file_name());
     CHECK(given.name() == font.name());
-    CHECK(given.bold_path() == font.bold_path());
+    CHECK(given.file_name(true) == font.file_name(true));
     // Subpixel positioning: a quarter-pixel shift changes the bitmap.
     CHECK(font.glyph('l', 12, 0).coverage != font.glyph('l', 12, 0.5f).coverage);
 }
 
-TEST_CASE("Font::load on a bad path names the path and what was expected") {
+TEST_CASE("load_font on a bad path names the path and what was expected") {
     TempDir dir;
     const fs::path missing = dir.path / "no-such-font.ttf";
     try {
-        Font::load(missing);
+        load_font(missing);
         FAIL("expected headmap::Error");
     } catch (const headmap::Error& e) {
         CHECK(std::string(e.what()).find(missing.string()) != std::string::npos);
@@ -205,13 +208,20 @@ TEST_CASE("Font::load on a bad path names the path and what was expected") {
     }
     const fs::path junk = dir.path / "junk.ttf";
     std::ofstream(junk) << "this is not a font, just some text long enough";
-    CHECK_THROWS_AS(Font::load(junk), headmap::Error);
+    CHECK_THROWS_AS(load_font(junk), headmap::Error);
     // A table directory pointing past the end of the file is refused before stb reads it.
     std::string header("\x00\x01\x00\x00\x00\x01\x00\x10\x00\x00\x00\x00", 12);
     header += std::string("cmap\0\0\0\0\x7F\0\0\0\0\0\x10\0", 16);
     std::ofstream(junk, std::ios::binary) << header;
-    CHECK_THROWS_AS(Font::load(junk), headmap::Error);
-    CHECK_THROWS_AS(Font::load(dir.path), headmap::Error);
+    CHECK_THROWS_AS(load_font(junk), headmap::Error);
+    CHECK_THROWS_AS(load_font(dir.path), headmap::Error);
+    // Bytes that are no font: the error names what the caller called them.
+    try {
+        Font::from_files({"not a font", "in-memory.ttf"});
+        FAIL("expected headmap::Error");
+    } catch (const headmap::Error& e) {
+        CHECK(std::string(e.what()).find("in-memory.ttf") != std::string::npos);
+    }
 }
 
 TEST_CASE("a pixel-aligned rectangle has the exact colour inside and none outside") {
@@ -436,7 +446,7 @@ TEST_CASE("rasterizing is deterministic and scale multiplies sizes") {
 TEST_CASE("a Font can be shared by threads drawing at once") {
     Scene scene = blank(300, 40);
     scene.add(text("Concurrent glyph caches \xE2\x80\xA6 0123456789", 2, 30, 13));
-    const Font font = Font::load();  // a fresh, empty glyph cache
+    const Font font = load_font();  // a fresh, empty glyph cache
     std::vector<Image> images(4);
     std::vector<std::thread> threads;
     for (Image& image : images) threads.emplace_back([&] { image = rasterize(scene, font); });

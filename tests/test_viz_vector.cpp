@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "test_support.h"
+#include "tools/viz_io.h"
 #include "viz/render.h"
 
 // Scene items are written with designated initializers naming only what matters; the members
@@ -281,10 +282,10 @@ Scene sample_scene() {
 }
 
 Font ttf_font() {
-    Font font = Font::load();
+    Font font = headmap::viz_io::load_font();
     INFO("no TrueType font found: install fonts-dejavu-core");
     REQUIRE_FALSE(font.is_builtin());
-    REQUIRE_FALSE(font.regular_path().empty());
+    REQUIRE_FALSE(font.file_name().empty());
     return font;
 }
 
@@ -441,15 +442,14 @@ TEST_CASE("PDF with an embedded TrueType font is valid and searchable") {
     CHECK(count(pdf, "/Type /Page ") == 1);
 
     // The regular face is embedded whole; the bold one too when the font has its own file.
-    const std::string ttf = read_file(font.regular_path());
+    const std::string ttf = read_file(font.file_name());
     CHECK(pdf.find("/FontFile2") != std::string::npos);
     CHECK(pdf.find("/Length1 " + std::to_string(ttf.size()) + " ") != std::string::npos);
     CHECK(pdf.find("/Subtype /Type0") != std::string::npos);
     CHECK(pdf.find("/Subtype /CIDFontType2") != std::string::npos);
     CHECK(pdf.find("/Encoding /Identity-H") != std::string::npos);
     CHECK(pdf.find("/CIDToGIDMap /Identity") != std::string::npos);
-    const bool own_bold = !font.bold_path().empty() && font.bold_path() != font.regular_path();
-    CHECK(count(pdf, "/FontFile2") == (own_bold ? 2u : 1u));
+    CHECK(count(pdf, "/FontFile2") == (font.has_bold_face() ? 2u : 1u));
 
     // "Hello" is findable: each of its glyphs maps back to its character.
     for (const char32_t c : std::u32string(U"Helo")) {

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
+#include "engine/tokenizer_dir.h"
 #include "engine/words.h"
 #include "headmap/error.hpp"
 #include "test_support.h"
@@ -296,7 +297,7 @@ TEST_CASE("headmap's tokenizers give the fixture's tokens, so model maps group t
                                      {"bert", "bert", kSourceDir / "weights" / "bert-base-uncased"},
                                      {"roberta", "roberta", kTestData / "roberta-tiny"}};
     for (const Kind& kind : kinds) {
-        const Tokenizer tokenizer = Tokenizer::load_dir(kind.dir, kind.model_type);
+        const Tokenizer tokenizer = load_tokenizer_dir(kind.dir, kind.model_type);
         const Json doc = load_fixture(kind.name);
         for (const Json& c : doc["cases"]) {
             const std::string text = c["text"].get<std::string>();

@@ -6,10 +6,12 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <string>
 
 #include "headmap/error.hpp"
+#include "tokenizer/tokenizer_files.h"
 
 namespace tokenizer_test {
 
@@ -34,6 +36,18 @@ struct ScratchDir {
         std::ofstream(path / file_name, std::ios::binary) << contents;
         return path / file_name;
     }
+};
+
+// A file's bytes with its path, for the loaders that parse one file (TokenizerText); the
+// loaders read nothing themselves. A missing file reads as empty: the loader then names it.
+struct FileText {
+    std::string bytes;
+    fs::path path;
+    explicit FileText(fs::path file) : path(std::move(file)) {
+        std::ifstream in(path, std::ios::binary);
+        bytes.assign(std::istreambuf_iterator<char>(in), {});
+    }
+    operator headmap::TokenizerText() const { return {bytes, path}; }
 };
 
 // Runs `load` and returns the headmap::Error message it throws ("" if it does not throw).

@@ -9,6 +9,7 @@
 #include <variant>
 #include <vector>
 
+#include "tools/viz_io.h"
 #include "viz/font.h"
 #include "viz/scene.h"
 
@@ -17,7 +18,7 @@ namespace viz_test {
 using namespace headmap::viz;
 
 inline const Font& font() {
-    static const Font f = Font::load();
+    static const Font f = headmap::viz_io::load_font();
     return f;
 }
 

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <array>
-#include <fstream>
 #include <optional>
 #include <queue>
 #include <sstream>
@@ -23,7 +22,6 @@ namespace {
 using Json = nlohmann::json;
 using tokenizer_files::parse_json;
 using tokenizer_files::quoted;
-using tokenizer_files::read_file;
 
 // GPT-2's reversible byte -> printable character table: printable Latin-1 bytes map to
 // themselves, the other 68 bytes to U+0100.. in byte order, so every token is printable text.
@@ -272,32 +270,25 @@ struct Gpt2Tokenizer::Impl {
     }
 };
 
-Gpt2Tokenizer Gpt2Tokenizer::load_dir(const std::filesystem::path& dir,
-                                      std::span<const SpecialToken> specials) {
-    std::error_code error;
-    if (!std::filesystem::is_directory(dir, error)) {
-        throw Error("tokenizer directory '" + dir.string() +
-                    "' does not exist or is not a directory (expected tokenizer.json, or "
-                    "vocab.json and merges.txt, in it)");
+Gpt2Tokenizer Gpt2Tokenizer::from_files(const TokenizerFiles& files,
+                                        std::span<const SpecialToken> specials) {
+    if (const auto json = files.text(&TokenizerFiles::tokenizer_json)) {
+        return from_tokenizer_json(*json);
     }
-    if (std::filesystem::exists(dir / "tokenizer.json", error)) {
-        return from_tokenizer_json(dir / "tokenizer.json");
-    }
-    if (std::filesystem::exists(dir / "vocab.json", error) &&
-        std::filesystem::exists(dir / "merges.txt", error)) {
-        return from_vocab_merges(dir / "vocab.json", dir / "merges.txt", specials);
-    }
-    throw Error("no tokenizer files in '" + dir.string() +
+    const auto vocab = files.text(&TokenizerFiles::vocab_json);
+    const auto merges = files.text(&TokenizerFiles::merges_txt);
+    if (vocab && merges) return from_vocab_merges(*vocab, *merges, specials);
+    throw Error("no tokenizer files in '" + files.dir.string() +
                 "': looked for tokenizer.json, or vocab.json and merges.txt");
 }
 
-Gpt2Tokenizer Gpt2Tokenizer::from_vocab_merges(const std::filesystem::path& vocab_json,
-                                               const std::filesystem::path& merges_txt,
+Gpt2Tokenizer Gpt2Tokenizer::from_vocab_merges(const TokenizerText& vocab_json,
+                                               const TokenizerText& merges_txt,
                                                std::span<const SpecialToken> specials) {
-    auto vocab = parse_vocab(parse_json(vocab_json, "vocab file"), quoted(vocab_json));
+    auto vocab = parse_vocab(parse_json(vocab_json), quoted(vocab_json.path));
 
     std::vector<MergeEntry> merge_list;
-    std::istringstream lines(read_file(merges_txt, "merges file"));
+    std::istringstream lines{std::string(merges_txt.text)};
     std::string line;
     for (std::size_t line_number = 1; std::getline(lines, line); ++line_number) {
         if (!line.empty() && line.back() == '\r') line.pop_back();
@@ -305,11 +296,11 @@ Gpt2Tokenizer Gpt2Tokenizer::from_vocab_merges(const std::filesystem::path& voca
         const std::size_t space = line.find(' ');
         if (space == std::string::npos || space == 0 || space + 1 == line.size() ||
             line.find(' ', space + 1) != std::string::npos) {
-            throw Error(quoted(merges_txt) + " line " + std::to_string(line_number) +
+            throw Error(quoted(merges_txt.path) + " line " + std::to_string(line_number) +
                         ": expected two tokens separated by one space, got \"" + line + "\"");
         }
         merge_list.push_back({line.substr(0, space), line.substr(space + 1),
-                              quoted(merges_txt) + " line " + std::to_string(line_number)});
+                              quoted(merges_txt.path) + " line " + std::to_string(line_number)});
     }
 
     std::vector<AddedToken> added;
@@ -322,9 +313,9 @@ Gpt2Tokenizer Gpt2Tokenizer::from_vocab_merges(const std::filesystem::path& voca
     return tokenizer;
 }
 
-Gpt2Tokenizer Gpt2Tokenizer::from_tokenizer_json(const std::filesystem::path& tokenizer_json) {
-    const Json root = parse_json(tokenizer_json, "tokenizer file");
-    const std::string where = quoted(tokenizer_json);
+Gpt2Tokenizer Gpt2Tokenizer::from_tokenizer_json(const TokenizerText& tokenizer_json) {
+    const Json root = parse_json(tokenizer_json);
+    const std::string where = quoted(tokenizer_json.path);
     const auto reject = [&](const std::string& what) {
         throw Error(where + ": " + what + " is not supported (expected GPT-2 byte-level BPE)");
     };
@@ -404,7 +395,7 @@ Gpt2Tokenizer Gpt2Tokenizer::from_tokenizer_json(const std::filesystem::path& to
 }
 
 const Gpt2Tokenizer::Impl& Gpt2Tokenizer::impl() const {
-    if (!impl_) throw Error("Gpt2Tokenizer used before loading: call load_dir() or from_*() first");
+    if (!impl_) throw Error("Gpt2Tokenizer used before loading: call from_*() first");
     return *impl_;
 }
 

@@ -17,7 +17,6 @@
 #pragma once
 
 #include <cstdint>
-#include <filesystem>
 #include <memory>
 #include <optional>
 #include <span>
@@ -25,6 +24,8 @@
 #include <string_view>
 #include <unordered_map>
 #include <vector>
+
+#include "tokenizer/tokenizer_files.h"
 
 namespace headmap {
 
@@ -47,20 +48,20 @@ std::string gpt2_token_bytes(std::string_view token);
 
 class Gpt2Tokenizer {
   public:
-    // Reads tokenizer.json if present in `dir`, else vocab.json + merges.txt with `specials`.
-    // Throws headmap::Error naming the missing or malformed file.
-    static Gpt2Tokenizer load_dir(const std::filesystem::path& dir,
-                                  std::span<const SpecialToken> specials = kGpt2SpecialTokens);
+    // tokenizer.json if `files` has it, else vocab.json + merges.txt with `specials`. Throws
+    // headmap::Error naming the missing or malformed file.
+    static Gpt2Tokenizer from_files(const TokenizerFiles& files,
+                                    std::span<const SpecialToken> specials = kGpt2SpecialTokens);
     // vocab.json + merges.txt (first line "#version: ..." skipped); each of `specials` found in
     // the vocab is registered as an added token, as the tokenizer classes do.
     static Gpt2Tokenizer from_vocab_merges(
-        const std::filesystem::path& vocab_json, const std::filesystem::path& merges_txt,
+        const TokenizerText& vocab_json, const TokenizerText& merges_txt,
         std::span<const SpecialToken> specials = kGpt2SpecialTokens);
     // tokenizer.json: model.vocab, model.merges ("a b" strings or ["a", "b"] pairs) and
     // added_tokens. Configurations this class would not reproduce (a normalizer, a pre-tokenizer
     // other than ByteLevel without prefix space, lstrip/rstrip/single_word added tokens) are
     // rejected with headmap::Error rather than silently tokenized differently.
-    static Gpt2Tokenizer from_tokenizer_json(const std::filesystem::path& tokenizer_json);
+    static Gpt2Tokenizer from_tokenizer_json(const TokenizerText& tokenizer_json);
 
     // Invalid UTF-8 in `text` is replaced by U+FFFD per maximal invalid subsequence, as Python's
     // bytes.decode("utf-8", errors="replace") does, before tokenizing.

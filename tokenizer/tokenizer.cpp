@@ -16,18 +16,19 @@ int32_t required_token(const std::optional<int32_t>& id, std::string_view token,
 
 }  // namespace
 
-Tokenizer Tokenizer::load_dir(const std::filesystem::path& dir, std::string_view model_type) {
+Tokenizer Tokenizer::from_files(const TokenizerFiles& files, std::string_view model_type) {
+    const std::filesystem::path& dir = files.dir;
     Tokenizer tokenizer;
     if (model_type == "gpt2") {
-        tokenizer.impl_ = Gpt2Tokenizer::load_dir(dir, kGpt2SpecialTokens);
+        tokenizer.impl_ = Gpt2Tokenizer::from_files(files, kGpt2SpecialTokens);
     } else if (model_type == "roberta") {
-        const Gpt2Tokenizer bpe = Gpt2Tokenizer::load_dir(dir, kRobertaSpecialTokens);
+        const Gpt2Tokenizer bpe = Gpt2Tokenizer::from_files(files, kRobertaSpecialTokens);
         tokenizer.specials_ = Specials::Roberta;
         tokenizer.begin_id_ = required_token(bpe.token_id("<s>"), "<s>", dir);
         tokenizer.end_id_ = required_token(bpe.token_id("</s>"), "</s>", dir);
         tokenizer.impl_ = bpe;
     } else if (model_type == "bert" || model_type == "distilbert") {
-        const WordPieceTokenizer wordpiece = WordPieceTokenizer::load_dir(dir);
+        const WordPieceTokenizer wordpiece = WordPieceTokenizer::from_files(files);
         tokenizer.specials_ = Specials::Bert;
         tokenizer.begin_id_ = required_token(wordpiece.token_id("[CLS]"), "[CLS]", dir);
         tokenizer.end_id_ = required_token(wordpiece.token_id("[SEP]"), "[SEP]", dir);

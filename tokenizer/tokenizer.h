@@ -8,7 +8,6 @@
 #pragma once
 
 #include <cstdint>
-#include <filesystem>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -16,6 +15,7 @@
 #include <vector>
 
 #include "tokenizer/gpt2_bpe.h"
+#include "tokenizer/tokenizer_files.h"
 #include "tokenizer/wordpiece.h"
 
 namespace headmap {
@@ -27,9 +27,10 @@ struct Encoding {
 
 class Tokenizer {
   public:
-    // Reads the tokenizer files in `dir` for a model of `model_type` ("gpt2", "bert",
-    // "roberta", "distilbert"). Throws headmap::Error naming what is missing.
-    static Tokenizer load_dir(const std::filesystem::path& dir, std::string_view model_type);
+    // The tokenizer of a model of `model_type` ("gpt2", "bert", "roberta", "distilbert") from
+    // its files' bytes (engine/tokenizer_dir.h reads a directory into them). Throws
+    // headmap::Error naming what is missing or malformed.
+    static Tokenizer from_files(const TokenizerFiles& files, std::string_view model_type);
 
     // `max_tokens` > 0 truncates the text(s) so the result, special tokens included, fits, as
     // HF's truncation=True (longest_first for pairs) does; 0 keeps everything.

@@ -1,9 +1,19 @@
 #include "tokenizer/tokenizer_files.h"
 
-#include "engine/read_file.h"
 #include "headmap/error.hpp"
 
-namespace headmap::tokenizer_files {
+namespace headmap {
+
+std::optional<TokenizerText> TokenizerFiles::text(
+    std::optional<std::string> TokenizerFiles::*file) const {
+    const std::optional<std::string>& bytes = this->*file;
+    if (!bytes) return std::nullopt;
+    for (const TokenizerFileKind& kind : kTokenizerFileKinds)
+        if (kind.member == file) return TokenizerText{*bytes, dir / kind.name};
+    throw Error("TokenizerFiles::text: not a tokenizer file member");  // unreachable
+}
+
+namespace tokenizer_files {
 
 // Built with += : GCC 12 warns falsely (-Wrestrict) on "'" + string.
 std::string quoted(const std::filesystem::path& path) {
@@ -13,22 +23,14 @@ std::string quoted(const std::filesystem::path& path) {
     return text;
 }
 
-std::string read_file(const std::filesystem::path& path, std::string_view what) {
-    std::string why;
-    std::optional<std::string> contents = read_regular_file(path, why);
-    if (!contents)
-        throw Error("cannot open " + std::string(what) + " " + quoted(path) + ": " + why);
-    return std::move(*contents);
-}
-
-nlohmann::json parse_json(const std::filesystem::path& path, std::string_view what) {
-    const std::string text = read_file(path, what);
+nlohmann::json parse_json(const TokenizerText& file) {
     try {
-        return nlohmann::json::parse(text);
+        return nlohmann::json::parse(file.text);
     } catch (const nlohmann::json::parse_error& e) {
         // nlohmann's message names the line and column.
-        throw Error(quoted(path) + " is not valid JSON (" + e.what() + ")");
+        throw Error(quoted(file.path) + " is not valid JSON (" + e.what() + ")");
     }
 }
 
-}  // namespace headmap::tokenizer_files
+}  // namespace tokenizer_files
+}  // namespace headmap

@@ -1,7 +1,6 @@
 #include "tokenizer/wordpiece.h"
 
 #include <array>
-#include <fstream>
 #include <functional>
 #include <span>
 #include <sstream>
@@ -23,7 +22,6 @@ namespace {
 using Json = nlohmann::json;
 using tokenizer_files::parse_json;
 using tokenizer_files::quoted;
-using tokenizer_files::read_file;
 
 // Hash and equality that accept std::string_view, so lookups of word slices allocate nothing.
 struct StringHash {
@@ -97,12 +95,11 @@ struct ConfigSettings {
     std::string tokenizer_class;
 };
 
-ConfigSettings read_config(const std::filesystem::path& path) try {
+ConfigSettings read_config(const std::optional<TokenizerText>& file) try {
     ConfigSettings settings;
-    std::error_code error;
-    if (!std::filesystem::exists(path, error)) return settings;  // all defaults
-    const Json config = parse_json(path, "tokenizer config");
-    const std::string where = quoted(path);
+    if (!file) return settings;  // all defaults
+    const Json config = parse_json(*file);
+    const std::string where = quoted(file->path);
     if (!config.is_object()) throw Error(where + ": expected a JSON object");
     WordPieceOptions& options = settings.options;
     options.lowercase = optional_bool(config, "do_lower_case", where).value_or(true);
@@ -143,7 +140,7 @@ ConfigSettings read_config(const std::filesystem::path& path) try {
     }
     return settings;
 } catch (const Json::exception& e) {  // a field of an unexpected JSON type
-    throw Error(quoted(path) + ": " + e.what());
+    throw Error(quoted(file->path) + ": " + e.what());
 }
 
 // Decodes the code point at `pos` of valid UTF-8 (the output of utf8::sanitize) and advances
@@ -297,17 +294,11 @@ struct WordPieceTokenizer::Impl {
     }
 };
 
-WordPieceTokenizer WordPieceTokenizer::load_dir(const std::filesystem::path& dir) {
-    std::error_code error;
-    if (!std::filesystem::is_directory(dir, error)) {
-        throw Error("tokenizer directory " + quoted(dir) +
-                    " does not exist or is not a directory (expected tokenizer.json, or vocab.txt, "
-                    "in it)");
-    }
-    const std::filesystem::path config_path = dir / "tokenizer_config.json";
-    if (std::filesystem::exists(dir / "tokenizer.json", error)) {
-        WordPieceTokenizer tokenizer = from_tokenizer_json(dir / "tokenizer.json");
-        ConfigSettings config = read_config(config_path);
+WordPieceTokenizer WordPieceTokenizer::from_files(const TokenizerFiles& files) {
+    const auto config_file = files.text(&TokenizerFiles::tokenizer_config_json);
+    if (const auto json = files.text(&TokenizerFiles::tokenizer_json)) {
+        WordPieceTokenizer tokenizer = from_tokenizer_json(*json);
+        ConfigSettings config = read_config(config_file);
         if (!is_bert_tokenizer_class(config.tokenizer_class)) return tokenizer;
         // transformers rebuilds a BERT tokenizer around tokenizer.json's vocabulary with the
         // config's settings and WordPiece defaults; added tokens come from the config's
@@ -320,9 +311,9 @@ WordPieceTokenizer WordPieceTokenizer::load_dir(const std::filesystem::path& dir
             std::make_shared<const Impl>(loaded.vocab, std::move(added), config.options);
         return tokenizer;
     }
-    if (std::filesystem::exists(dir / "vocab.txt", error)) {
-        ConfigSettings config = read_config(config_path);
-        WordPieceTokenizer tokenizer = from_vocab_txt(dir / "vocab.txt", config.options);
+    if (const auto vocab = files.text(&TokenizerFiles::vocab_txt)) {
+        ConfigSettings config = read_config(config_file);
+        WordPieceTokenizer tokenizer = from_vocab_txt(*vocab, config.options);
         if (config.added_tokens_decoder) {
             const Impl& loaded = tokenizer.impl();
             auto added =
@@ -332,23 +323,23 @@ WordPieceTokenizer WordPieceTokenizer::load_dir(const std::filesystem::path& dir
         }
         return tokenizer;
     }
-    throw Error("no tokenizer files in " + quoted(dir) +
+    throw Error("no tokenizer files in " + quoted(files.dir) +
                 ": looked for tokenizer.json and vocab.txt");
 }
 
-WordPieceTokenizer WordPieceTokenizer::from_vocab_txt(const std::filesystem::path& vocab_txt,
+WordPieceTokenizer WordPieceTokenizer::from_vocab_txt(const TokenizerText& vocab_txt,
                                                       const WordPieceOptions& options) {
-    const std::string text = read_file(vocab_txt, "vocab file");
+    const std::string_view text = vocab_txt.text;
     TokenMap vocab;
     std::size_t line_start = 0;
     for (int32_t line_number = 0; line_start < text.size(); ++line_number) {
-        if (line_number > kMaxTokenId) throw Error(quoted(vocab_txt) + " has too many lines");
+        if (line_number > kMaxTokenId) throw Error(quoted(vocab_txt.path) + " has too many lines");
         std::size_t line_end = text.find('\n', line_start);
         if (line_end == std::string::npos) line_end = text.size();
         std::string_view line(text.data() + line_start, line_end - line_start);
         line_start = line_end + 1;
         if (utf8::sanitize(line) != line) {
-            throw Error(quoted(vocab_txt) + " line " + std::to_string(line_number + 1) +
+            throw Error(quoted(vocab_txt.path) + " line " + std::to_string(line_number + 1) +
                         " is not valid UTF-8");
         }
         // HF: BufRead::lines (drops "\n" and "\r\n"), then str::trim_end (White_Space).
@@ -360,7 +351,8 @@ WordPieceTokenizer WordPieceTokenizer::from_vocab_txt(const std::filesystem::pat
         }
         vocab.insert_or_assign(std::string(line.substr(0, length)), line_number);
     }
-    if (vocab.empty()) throw Error(quoted(vocab_txt) + " is empty: expected one token per line");
+    if (vocab.empty())
+        throw Error(quoted(vocab_txt.path) + " is empty: expected one token per line");
     auto added = with_special_tokens({}, vocab, options);
     WordPieceTokenizer tokenizer;
     tokenizer.impl_ = std::make_shared<const Impl>(std::move(vocab), std::move(added), options);
@@ -368,9 +360,9 @@ WordPieceTokenizer WordPieceTokenizer::from_vocab_txt(const std::filesystem::pat
 }
 
 WordPieceTokenizer WordPieceTokenizer::from_tokenizer_json(
-    const std::filesystem::path& tokenizer_json) try {
-    const Json root = parse_json(tokenizer_json, "tokenizer file");
-    const std::string where = quoted(tokenizer_json);
+    const TokenizerText& tokenizer_json) try {
+    const Json root = parse_json(tokenizer_json);
+    const std::string where = quoted(tokenizer_json.path);
     const auto reject = [&](const std::string& what) {
         throw Error(where + ": " + what +
                     " is not supported (expected a BERT WordPiece tokenizer: WordPiece model, "
@@ -444,12 +436,12 @@ WordPieceTokenizer WordPieceTokenizer::from_tokenizer_json(
     tokenizer.impl_ = std::make_shared<const Impl>(std::move(vocab), std::move(added), options);
     return tokenizer;
 } catch (const Json::exception& e) {  // a field of an unexpected JSON type
-    throw Error(quoted(tokenizer_json) + ": " + e.what());
+    throw Error(quoted(tokenizer_json.path) + ": " + e.what());
 }
 
 const WordPieceTokenizer::Impl& WordPieceTokenizer::impl() const {
     if (!impl_) {
-        throw Error("WordPieceTokenizer used before loading: call load_dir() or from_*() first");
+        throw Error("WordPieceTokenizer used before loading: call from_*() first");
     }
     return *impl_;
 }

@@ -18,12 +18,13 @@
 #pragma once
 
 #include <cstdint>
-#include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "tokenizer/tokenizer_files.h"
 
 namespace headmap {
 
@@ -43,22 +44,22 @@ struct WordPieceOptions {
 
 class WordPieceTokenizer {
   public:
-    // tokenizer.json if present in dir; else vocab.txt plus tokenizer_config.json (do_lower_case,
+    // tokenizer.json if `files` has it; else vocab.txt plus tokenizer_config.json (do_lower_case,
     // strip_accents, tokenize_chinese_chars; do_lower_case defaults to true when absent).
     // Like transformers' AutoTokenizer, when tokenizer_config.json names a BERT tokenizer class
     // (BertTokenizer, DistilBertTokenizer, ...Fast), its settings replace tokenizer.json's
     // normalizer (clean_text on, do_lower_case and tokenize_chinese_chars default true).
     // Throws headmap::Error naming the missing/malformed file.
-    static WordPieceTokenizer load_dir(const std::filesystem::path& dir);
+    static WordPieceTokenizer from_files(const TokenizerFiles& files);
     // vocab.txt: one token per line, id = line number (from 0); trailing whitespace is trimmed
     // and a repeated token keeps its last line, as HF's WordPiece::read_file does.
-    static WordPieceTokenizer from_vocab_txt(const std::filesystem::path& vocab_txt,
+    static WordPieceTokenizer from_vocab_txt(const TokenizerText& vocab_txt,
                                              const WordPieceOptions& options);
     // model.type "WordPiece", normalizer BertNormalizer (or null), pre_tokenizer BertPreTokenizer;
     // other configurations (and added tokens with normalized/lstrip/rstrip/single_word set) are
     // rejected with headmap::Error rather than tokenized differently. truncation/padding
     // sections are ignored (transformers ignores them too for plain calls).
-    static WordPieceTokenizer from_tokenizer_json(const std::filesystem::path& tokenizer_json);
+    static WordPieceTokenizer from_tokenizer_json(const TokenizerText& tokenizer_json);
 
     // The ids of `text` WITHOUT [CLS]/[SEP].
     std::vector<int32_t> encode(std::string_view text) const;

@@ -38,16 +38,22 @@ void check_common(const hm_render_params& p) {
         throw Error("render format " + std::to_string(p.format) +
                         " is not a picture (expected HM_FORMAT_PNG, _SVG or _PDF)",
                     Status::BadArgument);
-    if (p.font_data != nullptr)
-        throw Error(
-            "render font_data: fonts from memory are not supported yet (pass NULL for the "
-            "builtin font)",
-            Status::Unsupported);
+    if (p.font_data != nullptr && (p.font_size == 0 || p.font_size > (size_t(256) << 20)))
+        throw Error("render font_size " + std::to_string(p.font_size) +
+                        " (expected 1..256 MiB of TrueType bytes)",
+                    Status::BadArgument);
+}
+
+// The caller's TrueType bytes, else the builtin font (no file is read here).
+Font font_of(const hm_render_params& p) {
+    if (p.font_data == nullptr) return Font::builtin();
+    return Font::from_files(
+        {std::string(static_cast<const char*>(p.font_data), p.font_size), "font_data"});
 }
 
 // Renders first, then hands the bytes over: a rendering error writes nothing.
-void emit(const Scene& scene, const hm_render_params& p, hm_write_fn write, void* user_data) {
-    const Font font = Font::builtin();
+void emit(const Scene& scene, const Font& font, const hm_render_params& p, hm_write_fn write,
+          void* user_data) {
     std::string text;
     std::vector<uint8_t> png;
     const void* data = nullptr;
@@ -118,7 +124,8 @@ hm_status hm_render_matrix(const hm_matrix* matrix, const hm_render_params* para
         }
         const auto rows = viz::labels_or_numbers(matrix->row_labels, matrix->rows);
         const auto cols = viz::labels_or_numbers(matrix->col_labels, matrix->cols);
-        viz::emit(viz::heatmap(viz::Font::builtin(), view, rows, cols, o), p, write, user_data);
+        const viz::Font font = viz::font_of(p);
+        viz::emit(viz::heatmap(font, view, rows, cols, o), font, p, write, user_data);
     });
 }
 
@@ -149,9 +156,10 @@ hm_status hm_render_stack(const hm_map_stack* stack, const hm_render_params* par
         o.causal_mask = stack->causal_mask;
         const size_t count = size_t(stack->n_layers) * size_t(stack->n_heads) * size_t(stack->seq) *
                              size_t(stack->seq);
-        viz::emit(viz::grid(viz::Font::builtin(), std::span<const float>(stack->values, count),
-                            layers, heads, stack->seq, o),
-                  p, write, user_data);
+        const viz::Font font = viz::font_of(p);
+        viz::emit(viz::grid(font, std::span<const float>(stack->values, count), layers, heads,
+                            stack->seq, o),
+                  font, p, write, user_data);
     });
 }
 

@@ -11,11 +11,11 @@
 #include <bit>
 #include <cmath>
 #include <cstring>
+#include <filesystem>
 #include <mutex>
 #include <span>
 #include <unordered_map>
 
-#include "engine/read_file.h"
 #include "headmap/error.hpp"
 
 namespace headmap::viz {
@@ -105,7 +105,7 @@ uint8_t to_coverage(float c) {
 // ---- TrueType faces ---------------------------------------------------------------------
 
 struct Face {
-    std::filesystem::path path;
+    std::string name;           // what the caller called the file (its path)
     std::vector<uint8_t> data;  // stbtt_fontinfo points into it: a Face never moves (unique_ptr)
     stbtt_fontinfo info{};
     std::string family;
@@ -176,17 +176,12 @@ std::string family_name(std::span<const uint8_t> d, const Table& name) {
     return mac;
 }
 
-std::unique_ptr<Face> read_face(const std::filesystem::path& path) {
-    const std::string what = "font " + path.string() + ": ";
+std::unique_ptr<Face> parse_face(const Font::File& file) {
+    const std::string what = "font " + file.name + ": ";
     const std::string expected = " (expected a TrueType .ttf font file)";
-    std::error_code ec;
-    if (std::filesystem::is_directory(path, ec)) throw Error(what + "is a directory" + expected);
     auto face = std::make_unique<Face>();
-    face->path = path;
-    std::string why;
-    const std::optional<std::string> bytes = read_regular_file(path, why, size_t(256) << 20);
-    if (!bytes) throw Error(what + "cannot read it: " + why + expected);
-    face->data.assign(bytes->begin(), bytes->end());
+    face->name = file.name;
+    face->data.assign(file.bytes.begin(), file.bytes.end());
     std::unordered_map<std::string, Table> tables;
     if (const std::string why = check_sfnt(face->data, tables); !why.empty())
         throw Error(what + why + expected);
@@ -200,7 +195,7 @@ std::unique_ptr<Face> read_face(const std::filesystem::path& path) {
     face->ascent = ascent, face->descent = -descent;
     if (auto it = tables.find("name"); it != tables.end())
         face->family = family_name(face->data, it->second);
-    if (face->family.empty()) face->family = path.stem().string();
+    if (face->family.empty()) face->family = std::filesystem::path(file.name).stem().string();
     return face;
 }
 
@@ -428,61 +423,17 @@ std::shared_ptr<const Font::Impl> builtin_impl() {
     return impl;
 }
 
-// Sibling bold file for a given regular one: X.ttf -> X-Bold.ttf, X-Regular.ttf -> X-Bold.ttf.
-std::filesystem::path bold_sibling(const std::filesystem::path& regular) {
-    std::string stem = regular.stem().string();
-    if (stem.ends_with("-Regular")) stem.resize(stem.size() - 8);
-    return regular.parent_path() / (stem + "-Bold" + regular.extension().string());
-}
-
-struct Candidate {
-    const char* regular;
-    const char* bold;
-};
-// DejaVu first (Debian, Fedora, Arch layouts), then Liberation, then macOS and Windows Arial.
-constexpr Candidate kSystemFonts[] = {
-    {"/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
-     "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"},
-    {"/usr/share/fonts/dejavu/DejaVuSans.ttf", "/usr/share/fonts/dejavu/DejaVuSans-Bold.ttf"},
-    {"/usr/share/fonts/dejavu-sans-fonts/DejaVuSans.ttf",
-     "/usr/share/fonts/dejavu-sans-fonts/DejaVuSans-Bold.ttf"},
-    {"/usr/share/fonts/TTF/DejaVuSans.ttf", "/usr/share/fonts/TTF/DejaVuSans-Bold.ttf"},
-    {"/usr/local/share/fonts/DejaVuSans.ttf", "/usr/local/share/fonts/DejaVuSans-Bold.ttf"},
-    {"/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf",
-     "/usr/share/fonts/truetype/liberation/LiberationSans-Bold.ttf"},
-    {"/usr/share/fonts/liberation-sans/LiberationSans-Regular.ttf",
-     "/usr/share/fonts/liberation-sans/LiberationSans-Bold.ttf"},
-    {"/System/Library/Fonts/Supplemental/Arial.ttf",
-     "/System/Library/Fonts/Supplemental/Arial Bold.ttf"},
-    {"/Library/Fonts/Arial.ttf", "/Library/Fonts/Arial Bold.ttf"},
-    {"C:/Windows/Fonts/arial.ttf", "C:/Windows/Fonts/arialbd.ttf"},
-};
-
-std::unique_ptr<Face> try_face(const std::filesystem::path& path) {
-    std::error_code ec;
-    if (!std::filesystem::is_regular_file(path, ec)) return nullptr;
-    try {
-        return read_face(path);
-    } catch (const Error&) {
-        return nullptr;  // a broken system font: try the next one
-    }
-}
-
 }  // namespace
 
-Font Font::load(const std::optional<std::filesystem::path>& path) {
+Font Font::from_files(File regular, std::optional<File> bold) {
     auto impl = std::make_shared<Impl>();
-    if (path) {
-        impl->regular = read_face(*path);
-        impl->bold = try_face(bold_sibling(*path));
-    } else {
-        for (const Candidate& c : kSystemFonts) {
-            impl->regular = try_face(c.regular);
-            if (!impl->regular) continue;
-            impl->bold = try_face(c.bold);
-            break;
+    impl->regular = parse_face(regular);
+    if (bold) {
+        try {
+            impl->bold = parse_face(*bold);
+        } catch (const Error&) {
+            // bold text falls back to the regular face
         }
-        if (!impl->regular) return builtin();
     }
     Font font;
     font.impl_ = std::move(impl);
@@ -507,12 +458,17 @@ std::string Font::name() const {
     return is_builtin() ? "builtin" : impl().regular->family;
 }
 
-std::filesystem::path Font::regular_path() const {
-    return is_builtin() ? std::filesystem::path() : impl().regular->path;
+std::string Font::file_name(bool bold) const {
+    return is_builtin() ? std::string() : impl().face(bold)->name;
 }
 
-std::filesystem::path Font::bold_path() const {
-    return is_builtin() ? std::filesystem::path() : impl().face(true)->path;
+bool Font::has_bold_face() const {
+    return impl().bold != nullptr;
+}
+
+std::span<const uint8_t> Font::ttf_bytes(bool bold) const {
+    if (is_builtin()) return {};
+    return impl().face(bold)->data;
 }
 
 float Font::text_width(std::string_view utf8, float size, bool bold) const {

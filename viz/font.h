@@ -1,13 +1,13 @@
-// Fonts for measuring and drawing text: a TrueType font read with stb_truetype (found on the
-// system, Debian's fonts-dejavu-core, or given with --font), or, when none can be read, a small
-// built-in bitmap font so headmap never fails for want of a font. Views measure with the same
-// Font the raster back end draws with; SVG and PDF keep text as text.
+// Fonts for measuring and drawing text: a TrueType font parsed with stb_truetype from the bytes
+// the caller read (tools/viz_io.h finds the system's DejaVu or reads --font; viz opens no files),
+// or the small built-in bitmap font, so headmap never fails for want of a font. Views measure
+// with the same Font the raster back end draws with; SVG and PDF keep text as text.
 #pragma once
 
 #include <cstdint>
-#include <filesystem>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -16,18 +16,26 @@ namespace headmap::viz {
 
 class Font {
   public:
-    // `path` given: that TTF (headmap::Error if unreadable or not a TrueType font). Otherwise the
-    // first readable of the system candidates (DejaVuSans.ttf, and DejaVuSans-Bold.ttf for bold),
-    // else the built-in bitmap font.
-    static Font load(const std::optional<std::filesystem::path>& path = std::nullopt);
+    // A TrueType file's bytes and the name messages give it (its path); the name's stem is the
+    // family name when the font has none.
+    struct File {
+        std::string bytes;
+        std::string name;
+    };
+    // The regular face from `regular` (headmap::Error naming it if it is not a usable TrueType
+    // font), and the bold face from `bold` when given and usable (else bold text uses the
+    // regular face: a broken bold sibling is not worth failing for).
+    static Font from_files(File regular, std::optional<File> bold = std::nullopt);
     static Font builtin();  // the bitmap fallback only
 
     bool is_builtin() const;
     std::string name() const;  // e.g. "DejaVu Sans" or "builtin"
-    // The TTF files behind the regular and bold faces (empty for the builtin font); the PDF
-    // back end embeds them.
-    std::filesystem::path regular_path() const;
-    std::filesystem::path bold_path() const;
+    // The name given with the face's bytes (empty for the builtin font); bold without a bold
+    // face names the regular one.
+    std::string file_name(bool bold = false) const;
+    bool has_bold_face() const;
+    // The face's TrueType bytes (empty for the builtin font), which the PDF back end embeds.
+    std::span<const uint8_t> ttf_bytes(bool bold = false) const;
 
     // Horizontal advance of `utf8` at `size` px, kerning included.
     float text_width(std::string_view utf8, float size, bool bold = false) const;

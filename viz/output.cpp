@@ -1,17 +1,17 @@
-// Writing a Scene to disk: the format from the extension, then one atomic write, so a failed run
-// never leaves a half-written or stale-looking image behind.
-#include <algorithm>
-#include <span>
+// A Scene as the bytes of an image file, its format chosen from the output's extension. viz opens
+// no files: the caller writes the bytes (tools/viz_io.h, atomically).
 #include <string>
 
-#include "engine/output_file.h"
 #include "headmap/error.hpp"
 #include "viz/render.h"
 
 namespace headmap::viz {
 
 ImageFormat format_for(const std::filesystem::path& out) {
-    const std::string ext = lower_extension(out);
+    // Lower-cased by hand (ASCII only, whatever the locale): ".PNG" is a PNG too.
+    std::string ext = out.extension().string();
+    for (char& c : ext)
+        if (c >= 'A' && c <= 'Z') c = char(c - 'A' + 'a');
     if (ext == ".png") return ImageFormat::Png;
     if (ext == ".svg") return ImageFormat::Svg;
     if (ext == ".pdf") return ImageFormat::Pdf;
@@ -19,29 +19,19 @@ ImageFormat format_for(const std::filesystem::path& out) {
                 ": unsupported image format (expected .png, .svg or .pdf)");
 }
 
-void write_scene(const Scene& scene, const Font& font, const std::filesystem::path& out,
-                 float png_scale) {
-    const ImageFormat format = format_for(out);
-    // Rendered before the file is opened: a rendering error then leaves nothing on disk.
-    std::vector<uint8_t> png;
-    std::string text;
+std::string render_scene(const Scene& scene, const Font& font, ImageFormat format,
+                         float png_scale) {
     switch (format) {
-        case ImageFormat::Png:
-            png = encode_png(rasterize(scene, font, png_scale));
-            break;
+        case ImageFormat::Png: {
+            const std::vector<uint8_t> png = encode_png(rasterize(scene, font, png_scale));
+            return std::string(png.begin(), png.end());
+        }
         case ImageFormat::Svg:
-            text = render_svg(scene, font);
-            break;
+            return render_svg(scene, font);
         case ImageFormat::Pdf:
-            text = render_pdf(scene, font);
-            break;
+            return render_pdf(scene, font);
     }
-    AtomicOutputFile file(out);
-    if (format == ImageFormat::Png)
-        file.write(std::as_bytes(std::span(png)));
-    else
-        file.write(std::as_bytes(std::span(text.data(), text.size())));
-    file.commit();
+    throw Error("render_scene: unknown image format");  // unreachable: every format is handled
 }
 
 }  // namespace headmap::viz

@@ -15,11 +15,10 @@
 #include <array>
 #include <cmath>
 #include <cstdio>
-#include <fstream>
 #include <initializer_list>
-#include <iterator>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <utility>
 #include <variant>
@@ -83,8 +82,8 @@ unsigned char win_ansi(char32_t c) {
     return '?';
 }
 
-// The TrueType tables the FontDescriptor needs. The file is read here, not through Font, so the
-// bytes embedded are exactly the file's.
+// The TrueType tables the FontDescriptor needs, from the bytes Font parsed (the file's bytes as
+// the caller read them, so the bytes embedded are exactly the file's).
 struct TrueType {
     std::string data;
     std::string ps_name;
@@ -118,13 +117,11 @@ std::string pdf_name_chars(std::string_view s) {
     return out;
 }
 
-// nullopt when the file is unreadable or not a plain TrueType font (a collection or a CFF
-// OpenType font cannot go into FontFile2); the caller then falls back to Helvetica.
-std::optional<TrueType> read_truetype(const std::filesystem::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return std::nullopt;
+// nullopt when the bytes are not a plain TrueType font (a collection or a CFF OpenType font
+// cannot go into FontFile2); the caller then falls back to Helvetica.
+std::optional<TrueType> parse_truetype(std::span<const uint8_t> bytes) {
     TrueType t;
-    t.data.assign(std::istreambuf_iterator<char>(in), {});
+    t.data.assign(bytes.begin(), bytes.end());
     const Bytes b(t.data);
     const uint32_t version = b.u32(0);
     if (t.data.size() < 12 || (version != 0x00010000 && version != 0x74727565)) return std::nullopt;
@@ -224,11 +221,10 @@ class PdfWriter {
     PdfWriter(const Scene& scene, const Font& font) : scene_(scene), font_(font) {
         width_ = scene.width > 0 ? scene.width : 1;
         height_ = scene.height > 0 ? scene.height : 1;
-        if (font.is_builtin() || font.regular_path().empty()) return;
-        regular_ttf_ = read_truetype(font.regular_path());
+        if (font.is_builtin()) return;
+        regular_ttf_ = parse_truetype(font.ttf_bytes());
         if (!regular_ttf_) return;
-        const auto bold = font.bold_path();
-        if (!bold.empty() && bold != font.regular_path()) bold_ttf_ = read_truetype(bold);
+        if (font.has_bold_face()) bold_ttf_ = parse_truetype(font.ttf_bytes(true));
     }
 
     std::string run();

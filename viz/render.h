@@ -1,5 +1,5 @@
-// Back ends: the same Scene as an anti-aliased raster (PNG), SVG or PDF. write_scene picks the
-// format from the output's extension and writes atomically (temporary file, then rename).
+// Back ends: the same Scene as an anti-aliased raster (PNG), SVG or PDF, as bytes; writing them
+// to a file is the caller's (tools/viz_io.h writes atomically).
 #pragma once
 
 #include <cstdint>
@@ -33,8 +33,8 @@ enum class ImageFormat { Png, Svg, Pdf };
 // From the extension (.png, .svg, .pdf, case-insensitive); headmap::Error otherwise.
 ImageFormat format_for(const std::filesystem::path& out);
 
-// Renders and writes atomically; headmap::Error on an unwritable path or unknown extension.
-void write_scene(const Scene& scene, const Font& font, const std::filesystem::path& out,
-                 float png_scale = 1.0f);
+// The file's bytes in `format`; `png_scale` is rasterize's scale (PNG only).
+std::string render_scene(const Scene& scene, const Font& font, ImageFormat format,
+                         float png_scale = 1.0f);
 
 }  // namespace headmap::viz

@@ -5,6 +5,7 @@
 #include "engine/architecture.h"
 #include "engine/capture/selection.h"
 #include "engine/model_files.h"
+#include "engine/tokenizer_dir.h"
 #include "headmap/error.hpp"
 #include "tokenizer/truncation.h"
 
@@ -13,7 +14,7 @@ namespace headmap {
 ModelFiles load_model_files(const std::string& model, const std::string& tokenizer_dir) {
     const std::filesystem::path dir = resolve_model_dir(model);
     ModelConfig config = load_model_config(dir / "config.json");
-    Tokenizer tokenizer = Tokenizer::load_dir(
+    Tokenizer tokenizer = load_tokenizer_dir(
         tokenizer_dir.empty() ? dir : std::filesystem::path(tokenizer_dir), config.model_type);
     return ModelFiles{dir, std::move(config), std::move(tokenizer)};
 }

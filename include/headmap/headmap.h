@@ -279,7 +279,8 @@ typedef struct hm_render_params {
     int top;               /* highlight the top-n cells (heatmap); 0: none */
     const char* title;     /* NULL: a title naming the layer and head */
     bool colorbar;         /* heatmap only */
-    const void* font_data; /* a TrueType font's bytes; NULL: the builtin font */
+    const void* font_data; /* a TrueType font's bytes (checked: a broken font is
+                              HM_ERR_BAD_INPUT); NULL: the builtin font */
     size_t font_size;
 } hm_render_params;
 HM_API hm_render_params hm_render_default_params(void);

@@ -382,7 +382,23 @@ static void test_render(const hm_maps* maps) {
     p = hm_render_default_params();
     p.font_data = "not a font";
     p.font_size = 10;
-    CHECK(hm_render_heatmap_memory(maps, -1, 0, &p, &png) < 0);
+    CHECK_STATUS(hm_render_heatmap_memory(maps, -1, 0, &p, &png), HM_ERR_BAD_INPUT);
+    CHECK(strstr(hm_last_error(), "font_data") != NULL);
+    p.font_size = 0;
+    CHECK_STATUS(hm_render_heatmap_memory(maps, -1, 0, &p, &png), HM_ERR_BAD_ARGUMENT);
+    /* A real TrueType font from memory, where the system has DejaVu. */
+    FILE* ttf = fopen("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", "rb");
+    if (ttf) {
+        static char font[1 << 20];
+        const size_t size = fread(font, 1, sizeof font, ttf);
+        fclose(ttf);
+        p.font_data = font;
+        p.font_size = size;
+        p.format = HM_FORMAT_PDF;
+        CHECK_STATUS(hm_render_heatmap_memory(maps, -1, 0, &p, &png), HM_OK);
+        CHECK(png.size > 1000);
+        hm_buffer_free(&png);
+    }
     p = hm_render_default_params();
     p.format = HM_FORMAT_AUTO;
     char path[] = "/tmp/headmap-c-api-XXXXXX.svg";

@@ -16,6 +16,7 @@
 #include "tools/cli/commands.h"
 #include "tools/cli/modularity_view.h"
 #include "tools/cli/view_common.h"
+#include "tools/viz_io.h"
 #include "viz/render.h"
 
 namespace headmap::cli {
@@ -178,7 +179,7 @@ int cmd_report(const Args& args) {
         analysis::all_head_stats(maps.values, n_maps, maps.seq, maps.causal, threshold, threads);
     const auto image = [&](const std::string& stem, const viz::Scene& scene) {
         const std::string name = stem + "." + image_format;
-        viz::write_scene(scene, font, directory.file(name), scale);
+        viz_io::write_scene(scene, font, directory.file(name), scale);
         return name;
     };
 

@@ -1,6 +1,7 @@
 #include "tools/cli/view_common.h"
 
 #include "headmap/error.hpp"
+#include "tools/viz_io.h"
 #include "viz/render.h"
 
 namespace headmap::cli {
@@ -10,8 +11,8 @@ void check_image_output(const Args& args) {
 }
 
 viz::Font load_font(const Args& args) {
-    if (auto font = args.get("font")) return viz::Font::load(std::filesystem::path(*font));
-    return viz::Font::load();
+    if (auto font = args.get("font")) return viz_io::load_font(std::filesystem::path(*font));
+    return viz_io::load_font();
 }
 
 void write_view(const Args& args, const viz::Scene& scene, const viz::Font& font) {
@@ -21,7 +22,7 @@ void write_view(const Args& args, const viz::Scene& scene, const viz::Font& font
 void write_view(const Args& args, const viz::Scene& scene, const viz::Font& font,
                 const std::filesystem::path& out) {
     const float scale = args.get_float("scale", 0.1f, 16.0f).value_or(1.0f);
-    viz::write_scene(scene, font, out, scale);
+    viz_io::write_scene(scene, font, out, scale);
 }
 
 void reject_draw_options(const Args& args, const std::string& needs) {
