@@ -7,6 +7,10 @@
 #include <string>
 #include <vector>
 
+namespace headmap {
+struct DeviceHeadStats;  // engine/engine.h: what a CUDA engine's statistics come back as
+}
+
 namespace headmap::analysis {
 
 struct HeadStats {
@@ -50,6 +54,9 @@ std::vector<HeadStats> all_head_stats(std::span<const float> maps, int n_maps, i
 std::vector<HeadStats> all_head_stats(const std::vector<std::span<const float>>& maps, int seq,
                                       bool causal, double threshold, int threads,
                                       bool column_sums = true);
+
+// A CUDA engine's statistics (same definitions) as this room's type.
+HeadStats to_head_stats(const DeviceHeadStats& device);
 
 // The metric names in table/CSV column order, and a metric's value by name (for ranking).
 const std::vector<std::string>& metric_names();

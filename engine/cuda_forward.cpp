@@ -214,15 +214,15 @@ struct CudaOps {
 
 namespace {
 
-// Layer l's statistics, copied to host_stats by the forward, as analysis::HeadStats.
+// Layer l's statistics, copied to host_stats by the forward, as plain numbers.
 void append_device_stats(const CudaForward::State& st, int layer, int S, bool column_sums,
-                         std::vector<analysis::HeadStats>& out) {
+                         std::vector<DeviceHeadStats>& out) {
     const int H = st.config.n_head;
     const double* fields = st.host_stats.data() + size_t(layer) * st.stats_per_layer;
     const double* columns = fields + size_t(H) * cuda::kHeadStatFields;
     for (int h = 0; h < H; ++h) {
         const double* f = fields + size_t(h) * cuda::kHeadStatFields;
-        analysis::HeadStats s;
+        DeviceHeadStats s;
         s.entropy = f[cuda::kStatEntropy];
         s.normalized_entropy = f[cuda::kStatNormalizedEntropy];
         s.sparsity = f[cuda::kStatSparsity];

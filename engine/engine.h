@@ -9,7 +9,6 @@
 #include <span>
 #include <vector>
 
-#include "engine/analysis.h"
 #include "engine/architecture.h"
 #include "engine/attention_ring.h"
 #include "engine/config.h"
@@ -48,12 +47,21 @@ using TapFn = void (*)(void* user, const char* name, int layer, std::span<const 
 
 // Per-head statistics computed where the maps are: a CUDA engine reduces each emitted layer's
 // maps on the device (kernels/cuda head_stats) and copies back only the numbers, so no map
-// crosses to the host and the ring is not used. Same definitions as analysis::head_stats.
+// crosses to the host and the ring is not used. Same definitions as analysis::head_stats; plain
+// numbers here, so that the forward pass does not depend on the analysis room
+// (analysis::to_head_stats turns them into its type).
+struct DeviceHeadStats {
+    double entropy = 0, normalized_entropy = 0, sparsity = 0, max = 0;
+    double first = 0, previous = 0, self = 0, distance = 0;
+    double local = 0, medium = 0, global = 0, top5_mass = 0;
+    std::vector<double> column_sums;  // (S) with DeviceStatsRequest::column_sums
+};
+
 struct DeviceStatsRequest {
     double threshold = 0.01;
     bool column_sums = false;
     // Receives (emitted layers x H) entries, layer by layer in ascending order, head by head.
-    std::vector<analysis::HeadStats>* out = nullptr;
+    std::vector<DeviceHeadStats>* out = nullptr;
 };
 
 struct ForwardRequest {

@@ -21,6 +21,7 @@
 #include <thread>
 
 #include "engine/analysis.h"
+#include "engine/engine.h"
 #include "engine/fast_log.h"
 #include "engine/head_stats_internal.h"
 #include "headmap/error.hpp"
@@ -473,6 +474,16 @@ const std::vector<std::string>& metric_names() {
         "entropy", "normalized_entropy", "sparsity", "max",    "first",  "previous",
         "self",    "distance",           "local",    "medium", "global", "top5_mass"};
     return names;
+}
+
+HeadStats to_head_stats(const DeviceHeadStats& d) {
+    HeadStats s;
+    s.entropy = d.entropy, s.normalized_entropy = d.normalized_entropy, s.sparsity = d.sparsity;
+    s.max = d.max, s.first = d.first, s.previous = d.previous, s.self = d.self;
+    s.distance = d.distance, s.local = d.local, s.medium = d.medium, s.global = d.global;
+    s.top5_mass = d.top5_mass;
+    s.column_sums = d.column_sums;
+    return s;
 }
 
 std::vector<double> metric_values(const HeadStats& s) {

@@ -147,7 +147,7 @@ TEST_CASE("device statistics equal the host statistics of the copied maps, with 
     const std::vector<analysis::HeadStats> want = analysis::all_head_stats(
         maps.maps, config.n_layer * config.n_head, S, true, 0.01, 1, /*column_sums=*/true);
 
-    std::vector<analysis::HeadStats> got;
+    std::vector<DeviceHeadStats> got;
     const DeviceStatsRequest device{.threshold = 0.01, .column_sums = true, .out = &got};
     ForwardRequest request;
     request.ids = ids;
@@ -158,7 +158,7 @@ TEST_CASE("device statistics equal the host statistics of the copied maps, with 
     REQUIRE(got.size() == want.size());
     for (size_t m = 0; m < got.size(); ++m) {
         CAPTURE(m);
-        const std::vector<double> a = analysis::metric_values(got[m]);
+        const std::vector<double> a = analysis::metric_values(analysis::to_head_stats(got[m]));
         const std::vector<double> b = analysis::metric_values(want[m]);
         REQUIRE(a.size() == b.size());
         for (size_t f = 0; f < a.size(); ++f) CHECK(std::fabs(a[f] - b[f]) <= 1e-6);

@@ -573,7 +573,7 @@ TEST_CASE("ThreadPool: results written by tasks are visible after run and work i
 TEST_CASE("engine: device statistics need a CUDA engine") {
     Engine engine = Engine::random(tiny_config(), 3, EngineOptions{1, 2, 0});
     const auto ids = random_ids(5, tiny_config().vocab_size, 1);
-    std::vector<analysis::HeadStats> out;
+    std::vector<DeviceHeadStats> out;
     const DeviceStatsRequest device{.out = &out};
     ForwardRequest request;
     request.ids = ids;

@@ -147,15 +147,15 @@ std::vector<double> text_values(Engine& engine, const CorpusJob& job, size_t tex
     request.type_ids = encoding.type_ids;
     request.emit_layers = job.emit;
     if (engine.cuda() && !job.words) {  // statistics on the GPU: no map crosses to the host
-        std::vector<analysis::HeadStats> stats;
+        std::vector<DeviceHeadStats> stats;
         const DeviceStatsRequest device{.threshold = job.threshold, .out = &stats};
         request.device_stats = &device;
         engine.forward(request);
         const size_t n_head = stats.size() / job.layers.size();
         for (size_t li = 0; li < job.layers.size(); ++li)
             for (size_t hi = 0; hi < job.heads.size(); ++hi) {
-                const std::vector<double> metrics =
-                    analysis::metric_values(stats[li * n_head + size_t(job.heads[hi])]);
+                const std::vector<double> metrics = analysis::metric_values(
+                    analysis::to_head_stats(stats[li * n_head + size_t(job.heads[hi])]));
                 std::copy(
                     metrics.begin(), metrics.end(),
                     values.begin() + std::ptrdiff_t((li * job.heads.size() + hi) * n_metrics));
