@@ -2,7 +2,8 @@
 # Installs the Debian packages headmap needs to build and test. Idempotent, non-interactive.
 set -euo pipefail
 packages=(build-essential cmake ninja-build libopenblas-dev doctest-dev nlohmann-json3-dev
-          libstb-dev unicode-data python3 python3-pip unzip fonts-dejavu-core poppler-utils)
+          libstb-dev unicode-data python3 python3-pip unzip fonts-dejavu-core poppler-utils
+          pkg-config)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
