@@ -123,7 +123,8 @@ void Engine::validate(const ForwardRequest& request) const {
     if (S == 0) throw Error("no tokens to run (the text is empty)");
     if (S > size_t(max_seq_))
         throw Error("text is " + std::to_string(S) + " tokens, more than the model's maximum of " +
-                    std::to_string(max_seq_) + " positions (shorten it or pass --truncate)");
+                        std::to_string(max_seq_) + " positions (shorten it, or truncate the input)",
+                    Status::OutOfRange);
     for (int32_t id : request.ids)
         if (id < 0 || id >= config_.vocab_size)
             throw Error("token id " + std::to_string(id) + " out of range (vocab size " +
@@ -230,7 +231,8 @@ ForwardResult Engine::forward(const ForwardRequest& request) {
     FinishRingOnExit finish_ring{*ring_};
     validate(request);
     if (request.device_stats && !(cuda_ && request.backend == Backend::Fast))
-        throw Error("device statistics need a CUDA engine (--device cuda) on the Fast backend");
+        throw Error("device statistics need a CUDA engine (Device::Cuda) on the Fast backend",
+                    Status::BadArgument);
     if (cuda_ && request.backend == Backend::Fast)
         return cuda_->forward(request, last_layer_for(request), *ring_, residual_,
                               std::span<float>(arena_.get(), arena_floats_));

@@ -129,8 +129,9 @@ void check_word_runs(std::span<const int> word_of_token, int seq, int n_words) {
 TokenFamily family_of_model_type(std::string_view model_type) {
     if (model_type == "bert" || model_type == "distilbert") return TokenFamily::WordPiece;
     if (model_type == "gpt2" || model_type == "roberta") return TokenFamily::ByteLevel;
-    throw Error("--words: no word rule for model_type '" + std::string(model_type) +
-                "' (expected gpt2, roberta, bert or distilbert)");
+    throw Error("word-level maps: no word rule for model_type '" + std::string(model_type) +
+                    "' (expected gpt2, roberta, bert or distilbert)",
+                Status::Unsupported);
 }
 
 TokenFamily infer_family(std::span<const std::string> tokens) {

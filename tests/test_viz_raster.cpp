@@ -484,7 +484,7 @@ TEST_CASE("format_for picks the format from the extension, case-insensitively") 
         FAIL("expected headmap::Error");
     } catch (const headmap::Error& e) {
         CHECK(std::string(e.what()) ==
-              "--out map.jpg: unsupported image format (expected .png, .svg or .pdf)");
+              "map.jpg: unsupported image format (expected .png, .svg or .pdf)");
     }
     CHECK_THROWS_AS(format_for("map"), headmap::Error);
 }

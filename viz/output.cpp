@@ -15,8 +15,8 @@ ImageFormat format_for(const std::filesystem::path& out) {
     if (ext == ".png") return ImageFormat::Png;
     if (ext == ".svg") return ImageFormat::Svg;
     if (ext == ".pdf") return ImageFormat::Pdf;
-    throw Error("--out " + out.string() +
-                ": unsupported image format (expected .png, .svg or .pdf)");
+    throw Error(out.string() + ": unsupported image format (expected .png, .svg or .pdf)",
+                Status::Unsupported);
 }
 
 std::string render_scene(const Scene& scene, const Font& font, ImageFormat format,

@@ -22,7 +22,7 @@ std::string resolve_head(const AttentionMaps& maps, const std::string& head_spec
     if (head_spec == "mean" || head_spec == "max") return head_spec;
     const std::vector<int> heads = parse_selection("head", head_spec, maps.n_head);
     if (heads.size() != 1 || head_spec == "all")
-        throw Error("--head takes one head, mean or max (got '" + head_spec + "')",
+        throw Error("a head selection here is one head, mean or max (got '" + head_spec + "')",
                     Status::BadArgument);
     return std::to_string(heads.front());
 }

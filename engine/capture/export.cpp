@@ -16,9 +16,9 @@ ExportFormat export_format_for(const std::filesystem::path& path) {
     if (ext == ".npz") return ExportFormat::Npz;
     if (ext == ".safetensors") return ExportFormat::Safetensors;
     if (ext == ".json") return ExportFormat::Json;
-    throw Error("--out " + path.string() +
-                    ": unsupported format (expected .npy, .npz, .safetensors or .json)",
-                Status::Unsupported);
+    throw Error(
+        path.string() + ": unsupported export format (expected .npy, .npz, .safetensors or .json)",
+        Status::Unsupported);
 }
 
 std::vector<std::byte> export_bytes(ExportFormat format, const ExportContents& c,

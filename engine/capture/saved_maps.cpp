@@ -241,7 +241,7 @@ AttentionMaps read_saved_maps(std::span<const std::byte> bytes, SavedMapsFormat 
                 name = "attentions";
             else
                 throw Error(where + " holds " + std::to_string(tensors.size()) +
-                                " tensors; pick one with --tensor NAME",
+                                " tensors and none is named 'attentions' (name the tensor to read)",
                             Status::BadArgument);
         }
         const TensorView* view = find(name);
@@ -269,9 +269,9 @@ AttentionMaps read_saved_maps(std::span<const std::byte> bytes, SavedMapsFormat 
 
 void set_tokens(AttentionMaps& maps, std::vector<std::string> tokens) {
     if (int(tokens.size()) != maps.seq)
-        throw Error("--tokens gives " + std::to_string(tokens.size()) +
-                        " tokens, but the maps are " + std::to_string(maps.seq) + " x " +
-                        std::to_string(maps.seq) + " (expected one token per row)",
+        throw Error(std::to_string(tokens.size()) + " token labels for maps of " +
+                        std::to_string(maps.seq) + " x " + std::to_string(maps.seq) +
+                        " (expected one label per row)",
                     Status::BadArgument);
     maps.tokens = std::move(tokens);
 }

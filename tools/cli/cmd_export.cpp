@@ -64,7 +64,13 @@ void write_collected(const std::filesystem::path& path, ExportFormat format, con
 
 int cmd_export(const Args& args) {
     const std::string out_pattern = args.required("out");
-    const ExportFormat format = export_format_for(out_pattern);
+    const ExportFormat format = [&] {
+        try {
+            return export_format_for(out_pattern);
+        } catch (const Error& e) {
+            throw Error(std::string("--out ") + e.what(), e.status());  // the CLI's name for it
+        }
+    }();
     ModelInput input = read_model_input(args, args.flag("truncate"));
     const size_t count = input.inputs.size();
     if (count > 1 && out_pattern.find(kIndexPlaceholder) == std::string::npos)

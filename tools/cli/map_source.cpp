@@ -62,7 +62,14 @@ Maps maps_from_file(const Args& args, const fs::path& path, const std::string& l
                                 {args.get("tensor").value_or(""), layer_selection}, where);
     maps.name = path.filename().string();
     if (args.get("split")) maps.split = args.get_int("split", -1, 1, maps.seq - 1);
-    if (auto tokens = args.get("tokens")) set_tokens(maps, read_tokens(*tokens));
+    if (auto spec = args.get("tokens")) {
+        std::vector<std::string> tokens = read_tokens(*spec);
+        if (int(tokens.size()) != maps.seq)
+            throw Error("--tokens gives " + std::to_string(tokens.size()) +
+                        " tokens, but the maps are " + std::to_string(maps.seq) + " x " +
+                        std::to_string(maps.seq) + " (expected one token per row)");
+        set_tokens(maps, std::move(tokens));
+    }
     return maps;
 }
 

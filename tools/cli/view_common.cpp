@@ -7,7 +7,12 @@
 namespace headmap::cli {
 
 void check_image_output(const Args& args) {
-    viz::format_for(args.required("out"));
+    const std::string out = args.required("out");
+    try {
+        viz::format_for(out);
+    } catch (const Error& e) {
+        throw Error(std::string("--out ") + e.what(), e.status());  // the CLI's name for it
+    }
 }
 
 viz::Font load_font(const Args& args) {
