@@ -15,21 +15,17 @@ if(NOT header_version VERSION_EQUAL PROJECT_VERSION)
                       "${PROJECT_VERSION}: change both")
 endif()
 
+# The CUDA backend is not among them: it is the module libheadmap_cuda.so (engine/CMakeLists.txt),
+# which the engine opens only when a CUDA device is asked for.
 set(HEADMAP_ROOMS headmap_tokenizer headmap_kernels_cpu headmap_modelfiles headmap_engine
     headmap_viz)
-if(HEADMAP_HAVE_CUDA)
-  list(APPEND HEADMAP_ROOMS headmap_kernels_cuda)
-endif()
 set(HEADMAP_OBJECTS)
 foreach(room ${HEADMAP_ROOMS})
   list(APPEND HEADMAP_OBJECTS $<TARGET_OBJECTS:${room}>)
 endforeach()
 
 # What libheadmap needs at link time besides its own objects.
-set(HEADMAP_PRIVATE_LIBS ${OPENBLAS_LIB} Threads::Threads)
-if(HEADMAP_HAVE_CUDA)
-  list(APPEND HEADMAP_PRIVATE_LIBS CUDA::cudart CUDA::cublas)
-endif()
+set(HEADMAP_PRIVATE_LIBS ${OPENBLAS_LIB} Threads::Threads ${CMAKE_DL_LIBS})
 
 add_library(headmap_shared SHARED ${HEADMAP_OBJECTS})
 add_library(headmap_static STATIC ${HEADMAP_OBJECTS})
@@ -54,8 +50,8 @@ set_property(TARGET headmap_shared APPEND PROPERTY LINK_DEPENDS
 # The static library's users link what its objects need; plain names, so that the installed
 # package names no path of this machine.
 set(HEADMAP_STATIC_LINK openblas pthread stdc++ m)
-if(HEADMAP_HAVE_CUDA)
-  list(APPEND HEADMAP_STATIC_LINK cudart cublas)
+if(CMAKE_DL_LIBS)
+  list(APPEND HEADMAP_STATIC_LINK ${CMAKE_DL_LIBS})
 endif()
 target_link_libraries(headmap_static INTERFACE
   $<BUILD_INTERFACE:${HEADMAP_PRIVATE_LIBS}> $<INSTALL_INTERFACE:${HEADMAP_STATIC_LINK}>)
@@ -68,6 +64,12 @@ install(FILES include/headmap/headmap.h include/headmap/headmap.hpp include/head
 install(TARGETS headmap_shared headmap_static EXPORT headmapTargets
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
+if(HEADMAP_HAVE_CUDA)
+  # Beside libheadmap, where the engine looks for it (engine/cuda_forward.cpp).
+  add_dependencies(headmap_shared headmap_cuda)
+  add_dependencies(headmap_static headmap_cuda)
+  install(TARGETS headmap_cuda LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
+endif()
 install(EXPORT headmapTargets NAMESPACE headmap:: FILE headmapTargets.cmake
         DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/headmap)
 configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/headmapConfig.cmake.in

@@ -3,9 +3,11 @@
 // the kernels of kernels/cuda, and each emitted layer's maps copied on a second stream into the
 // ring's pinned slots while the next layer computes. Plain C++ header: no CUDA types, so the
 // engine builds the same with and without the toolkit (without it, `available` says why not).
+// The implementation lives in libheadmap_cuda.so (engine/cuda/, engine/cuda_module.h); this class
+// opens it on first use, so processes that never ask for a device load no CUDA library.
 #pragma once
 
-#include <memory>
+#include <cstddef>
 #include <span>
 #include <string>
 
@@ -18,6 +20,7 @@ namespace headmap {
 
 struct ForwardRequest;
 struct ForwardResult;
+struct CudaModuleApi;
 
 // Device time of the last forward, when timing was on (CudaForward::set_timing).
 struct CudaTiming {
@@ -36,7 +39,8 @@ struct CudaBandwidth {
 
 class CudaForward {
   public:
-    // Whether this build and machine can run it; false with the reason in *why. Never throws.
+    // Whether this build and machine can run it (the module loads, a device exists); false with
+    // the reason in *why. Never throws.
     static bool available(std::string* why);
 
     // fast: TF32 projections and fp16 maps on the device (halving the copy); exact otherwise.
@@ -59,10 +63,11 @@ class CudaForward {
     CudaTiming last_timing() const;
     static CudaBandwidth measure_bandwidth(size_t bytes);
 
-    struct State;  // defined in cuda_forward.cpp (CUDA handles and buffers)
+    struct State;  // defined in cuda/forward.cpp, inside the module (CUDA handles and buffers)
 
   private:
-    std::unique_ptr<State> state_;
+    const CudaModuleApi* api_ = nullptr;  // the module's table, loaded for the process's life
+    State* state_ = nullptr;              // owned; the module frees it (api_->destroy)
 };
 
 }  // namespace headmap

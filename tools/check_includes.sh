@@ -30,6 +30,7 @@ allowed "viz/**/*.h viz/**/*.cpp" "viz/" "headmap/"
 forbidden "engine/**/*.h engine/**/*.cpp" "viz/" "tools/"
 # The forward pass (the engine's core files) knows nothing of analysis, capture or the C API.
 core="engine/engine.* engine/attention_ring.* engine/forward_schedule.h engine/cuda_forward.*
+      engine/cuda_module.h engine/cuda/*
       engine/model_weights.* engine/architecture.* engine/config.* engine/cuda_kernel_bench.*"
 forbidden "$core" "engine/(analysis|head_stats|flow|heads|modularity|words|fast_log)" \
   "engine/capture/" "engine/api/"

@@ -1,15 +1,12 @@
-#include "engine/cuda_kernel_bench.h"
-
-#include "headmap/error.hpp"
-
-#if HEADMAP_HAVE_CUDA
-
+// The attention kernels head to head (engine/cuda_kernel_bench.h), built only into
+// libheadmap_cuda.so; the engine reaches it through bench_attention_kernels (cuda_forward.cpp).
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <random>
 #include <vector>
 
+#include "engine/cuda/backend.h"
 #include "kernels/cuda/gemm.h"
 #include "kernels/cuda/kernels.h"
 #include "kernels/cuda/runtime.h"
@@ -37,6 +34,8 @@ double max_abs_diff(const std::vector<float>& a, const std::vector<float>& b) {
 }
 
 }  // namespace
+
+namespace cuda_backend {
 
 AttentionKernelTimes bench_attention_kernels(const AttentionShape& shape, int runs) {
     const size_t S = size_t(shape.seq), C = size_t(shape.n_head) * size_t(shape.head_dim);
@@ -85,16 +84,5 @@ AttentionKernelTimes bench_attention_kernels(const AttentionShape& shape, int ru
     return t;
 }
 
+}  // namespace cuda_backend
 }  // namespace headmap
-
-#else
-
-namespace headmap {
-
-AttentionKernelTimes bench_attention_kernels(const AttentionShape&, int) {
-    throw Error("--device cuda: this headmap was built without CUDA");
-}
-
-}  // namespace headmap
-
-#endif
