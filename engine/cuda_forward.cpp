@@ -75,7 +75,7 @@ Module open_module() {
         dlclose(handle);
     }
     m.why = "the CUDA backend " + std::string(kCudaModuleFile) + " could not be loaded (" + errors +
-            ")";
+            "; a CUDA build makes it with its headmap_cuda target)";
     return m;
 }
 
