@@ -50,7 +50,7 @@ std::vector<std::string> module_candidates() {
         add(exe.parent_path() / ".." / "lib");
         add(exe.parent_path() / ".." / HEADMAP_INSTALL_LIBDIR);
     }
-    paths.push_back(kCudaModuleFile);
+    paths.emplace_back(std::string_view(kCudaModuleFile));  // by name: the loader's search path
     return paths;
 }
 
