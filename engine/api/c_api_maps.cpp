@@ -157,24 +157,19 @@ hm_status read_maps(std::span<const std::byte> bytes, const hm_read_params& p, c
                     hm_maps** out) {
     return api::call([&] {
         const std::string where = path ? std::string(path) : std::string("maps in memory");
-        SavedMapsFormat format;
-        int wanted = p.format;
-        if (wanted == HM_FORMAT_AUTO && path) {
-            const std::string ext = lower_extension(path);
-            wanted = ext == ".npy"           ? HM_FORMAT_NPY
-                     : ext == ".safetensors" ? HM_FORMAT_SAFETENSORS
-                                             : -1;
-        }
-        if (wanted == HM_FORMAT_NPY)
+        std::optional<SavedMapsFormat> format;
+        if (p.format == HM_FORMAT_NPY)
             format = SavedMapsFormat::Npy;
-        else if (wanted == HM_FORMAT_SAFETENSORS)
+        else if (p.format == HM_FORMAT_SAFETENSORS)
             format = SavedMapsFormat::Safetensors;
-        else
+        else if (p.format == HM_FORMAT_AUTO && path)
+            format = saved_maps_format_for(path);
+        if (!format)
             throw Error(where + ": saved maps are .npy or .safetensors (set params->format)",
                         Status::Unsupported);
         auto maps = std::make_unique<hm_maps>();
         maps->maps = read_saved_maps(
-            bytes, format, {p.tensor ? p.tensor : "", p.layers ? p.layers : "all"}, where);
+            bytes, *format, {p.tensor ? p.tensor : "", p.layers ? p.layers : "all"}, where);
         maps->maps.name = where;
         if (p.tokens) {
             if (p.n_tokens < 0) throw Error("params n_tokens is negative", Status::BadArgument);

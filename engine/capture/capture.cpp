@@ -69,10 +69,10 @@ EncodedInput encode_input(const Tokenizer& tokenizer, const ModelConfig& config,
     return out;
 }
 
-void merge_into_words(AttentionMaps& maps, words::TokenFamily family) {
-    const words::WordGroups groups = words::group_words(maps.tokens, family, maps.split);
-    maps.values = words::merge_words(maps.values, int(maps.layers.size()) * maps.n_head, maps.seq,
-                                     groups.word_of_token, groups.count());
+namespace {
+
+// The labels, split and length of maps whose values are now per word.
+void adopt_word_groups(AttentionMaps& maps, const words::WordGroups& groups) {
     if (maps.split >= maps.seq)  // an empty second text
         maps.split = groups.count();
     else if (maps.split > 0)
@@ -80,6 +80,15 @@ void merge_into_words(AttentionMaps& maps, words::TokenFamily family) {
     maps.seq = groups.count();
     maps.tokens = groups.labels;
     maps.word_of_token = groups.word_of_token;
+}
+
+}  // namespace
+
+void merge_into_words(AttentionMaps& maps, words::TokenFamily family) {
+    const words::WordGroups groups = words::group_words(maps.tokens, family, maps.split);
+    maps.values = words::merge_words(maps.values, int(maps.layers.size()) * maps.n_head, maps.seq,
+                                     groups.word_of_token, groups.count());
+    adopt_word_groups(maps, groups);
 }
 
 AttentionMaps capture(Engine& engine, const ModelFiles& model, const EncodedInput& input,
@@ -134,15 +143,7 @@ AttentionMaps capture(Engine& engine, const ModelFiles& model, const EncodedInpu
             throw Error("the capture was cancelled by its layer callback", Status::Cancelled);
         if (collect) maps.values.insert(maps.values.end(), layer_maps.begin(), layer_maps.end());
     });
-    if (groups) {
-        if (maps.split >= maps.seq)  // an empty second text
-            maps.split = groups->count();
-        else if (maps.split > 0)
-            maps.split = groups->word_of_token[size_t(maps.split)];
-        maps.seq = out_seq;
-        maps.tokens = groups->labels;
-        maps.word_of_token = groups->word_of_token;
-    }
+    if (groups) adopt_word_groups(maps, *groups);
     return maps;
 }
 

@@ -218,6 +218,13 @@ std::vector<std::byte> npy_bytes(std::span<const int64_t> shape, std::span<const
     return bytes;
 }
 
+std::optional<SavedMapsFormat> saved_maps_format_for(const std::filesystem::path& path) {
+    const std::string ext = lower_extension(path);
+    if (ext == ".npy") return SavedMapsFormat::Npy;
+    if (ext == ".safetensors") return SavedMapsFormat::Safetensors;
+    return std::nullopt;
+}
+
 AttentionMaps read_saved_maps(std::span<const std::byte> bytes, SavedMapsFormat format,
                               const SavedMapsOptions& options, const std::string& where) {
     AttentionMaps maps;

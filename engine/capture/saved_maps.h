@@ -5,6 +5,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <filesystem>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -32,6 +34,10 @@ NpyData parse_npy(std::span<const std::byte> bytes, const std::string& where);
 std::vector<std::byte> npy_bytes(std::span<const int64_t> shape, std::span<const float> values);
 
 enum class SavedMapsFormat { Npy, Safetensors };
+
+// The format of a saved-maps file by its extension, in any case (.npy, .safetensors); nullopt
+// for any other.
+std::optional<SavedMapsFormat> saved_maps_format_for(const std::filesystem::path& path);
 
 struct SavedMapsOptions {
     // .safetensors: the tensor to read; empty: the only one, else one named "attentions".

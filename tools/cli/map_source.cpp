@@ -48,17 +48,12 @@ std::vector<std::string> read_tokens(const std::string& spec) {
 
 Maps maps_from_file(const Args& args, const fs::path& path, const std::string& layer_selection) {
     const std::string where = "--from " + path.string();
-    SavedMapsFormat format;
-    if (lower_extension(path) == ".npy")
-        format = SavedMapsFormat::Npy;
-    else if (lower_extension(path) == ".safetensors")
-        format = SavedMapsFormat::Safetensors;
-    else
-        throw Error(where + ": unsupported file (expected .npy or .safetensors)");
+    const std::optional<SavedMapsFormat> format = saved_maps_format_for(path);
+    if (!format) throw Error(where + ": unsupported file (expected .npy or .safetensors)");
     std::string why;
     const std::optional<std::string> bytes = read_regular_file(path, why);
     if (!bytes) throw Error(where + ": cannot read: " + why);
-    Maps maps = read_saved_maps(std::as_bytes(std::span(bytes->data(), bytes->size())), format,
+    Maps maps = read_saved_maps(std::as_bytes(std::span(bytes->data(), bytes->size())), *format,
                                 {args.get("tensor").value_or(""), layer_selection}, where);
     maps.name = path.filename().string();
     if (args.get("split")) maps.split = args.get_int("split", -1, 1, maps.seq - 1);
