@@ -25,7 +25,7 @@ foreach(room ${HEADMAP_ROOMS})
 endforeach()
 
 # What libheadmap needs at link time besides its own objects.
-set(HEADMAP_PRIVATE_LIBS ${OPENBLAS_LIB} Threads::Threads ${CMAKE_DL_LIBS})
+set(HEADMAP_PRIVATE_LIBS Threads::Threads ${CMAKE_DL_LIBS})
 
 add_library(headmap_shared SHARED ${HEADMAP_OBJECTS})
 add_library(headmap_static STATIC ${HEADMAP_OBJECTS})
@@ -49,7 +49,8 @@ set_property(TARGET headmap_shared APPEND PROPERTY LINK_DEPENDS
              ${PROJECT_SOURCE_DIR}/cmake/headmap.map)
 # The static library's users link what its objects need; plain names, so that the installed
 # package names no path of this machine.
-set(HEADMAP_STATIC_LINK openblas pthread stdc++ m)
+# OpenBLAS is not among them: the kernels open it at run time (kernels/cpu/blas.h).
+set(HEADMAP_STATIC_LINK pthread stdc++ m)
 if(CMAKE_DL_LIBS)
   list(APPEND HEADMAP_STATIC_LINK ${CMAKE_DL_LIBS})
 endif()

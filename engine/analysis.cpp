@@ -1,12 +1,11 @@
 #include "engine/analysis.h"
 
-#include <cblas.h>
-
 #include <algorithm>
 #include <cmath>
 #include <functional>
 
 #include "headmap/error.hpp"
+#include "kernels/cpu/blas.h"
 
 namespace headmap::analysis {
 
@@ -84,7 +83,7 @@ std::vector<float> rollout(std::span<const float> maps, int layers, int heads, i
     for (size_t i = 0; i < S; ++i) result[i * S + i] = 1.0;  // R_0 = I
     for (int l = 0; l < layers; ++l) {
         // R_l = A'_l R_(l-1), in double: rollout multiplies many near-identity matrices.
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, seq, seq, seq, 1.0,
+        blas::dgemm(blas::Transpose::No, blas::Transpose::No, seq, seq, seq, 1.0,
                     &residual[size_t(l) * per_map], seq, result.data(), seq, 0.0, next.data(), seq);
         result.swap(next);
     }

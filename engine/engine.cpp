@@ -1,7 +1,5 @@
 #include "engine/engine.h"
 
-#include <cblas.h>
-
 #include <exception>
 #include <string>
 #include <thread>
@@ -10,6 +8,7 @@
 #include "engine/forward_schedule.h"
 #include "engine/safetensors.h"
 #include "headmap/error.hpp"
+#include "kernels/cpu/blas.h"
 #include "kernels/cpu/ops.h"
 #include "kernels/cpu/packed_linear.h"
 
@@ -59,7 +58,7 @@ void Engine::allocate(const EngineOptions& options) {
     max_seq_ = options.max_seq > 0 ? std::min(options.max_seq, config_.max_tokens())
                                    : config_.max_tokens();
     // All parallelism comes from our pool; OpenBLAS runs single-threaded inside each task.
-    openblas_set_num_threads(1);
+    blas::set_num_threads(1);
     pool_ = std::make_unique<cpu::ThreadPool>(threads);
     const size_t S = size_t(max_seq_), C = size_t(config_.d_model), F = size_t(config_.d_ff),
                  H = size_t(config_.n_head);

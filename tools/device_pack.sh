@@ -21,9 +21,11 @@ done
 strip -o "$stage/lib/libheadmap_cuda.so" "$build_dir/lib/libheadmap_cuda.so"
 # Every library the loader resolves for them, except glibc's own and cuBLAS (hundreds of MB; the
 # device has it, and device_check.sh finds it).
+# OpenBLAS is opened at run time (kernels/cpu/blas.h), so ldd does not list it: add it by hand.
+openblas=$(ldconfig -p | awk '$1 == "libopenblas.so.0" {print $NF; exit}')
 for exe in bin/headmap "${suites[@]/#/bin/}" lib/libheadmap_cuda.so; do
     ldd "$build_dir/$exe" | awk '$2 == "=>" && $3 ~ /^\// {print $3}'
-done | sort -u | while read -r lib; do
+done | { cat; echo "$openblas"; ldd "$openblas" | awk '$2 == "=>" && $3 ~ /^\// {print $3}'; } | sort -u | while read -r lib; do
     case "$(basename "$lib")" in
     libc.so.* | libm.so.* | libpthread.so.* | libdl.so.* | librt.so.* | ld-linux* | libcublas*) ;;
     *) cp -L "$lib" "$stage/lib/" ;;

@@ -4,11 +4,11 @@
 //   ctx_blk[:, head] = P_blk V      (sgemm writing straight into the context buffer)
 // For causal models a block only multiplies keys up to its last row, so the upper triangle's
 // arithmetic is skipped (up to one block's diagonal).
-#include <cblas.h>
 
 #include <algorithm>
 #include <cmath>
 
+#include "kernels/cpu/blas.h"
 #include "kernels/cpu/fast_math.h"
 #include "kernels/cpu/ops.h"
 
@@ -48,7 +48,7 @@ void attention(ThreadPool& pool, std::span<float> ctx, std::span<float> maps,
         const float* Q = qkv.data() + size_t(r0) * 3 * C + head * D;
         const float* K = qkv.data() + C + head * D;
         const float* V = qkv.data() + 2 * C + head * D;
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, keys, D, scale, Q, 3 * C, K,
+        blas::sgemm(blas::Transpose::No, blas::Transpose::Yes, rows, keys, D, scale, Q, 3 * C, K,
                     3 * C, 0.0f, P, ldp);
         for (int i = 0; i < rows; ++i) {
             float* row = P + size_t(i) * ldp;
@@ -56,8 +56,8 @@ void attention(ThreadPool& pool, std::span<float> ctx, std::span<float> maps,
             softmax_row(row, allowed);
             std::fill(row + allowed, row + (keep_maps ? S : keys), 0.0f);
         }
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, D, keys, 1.0f, P, ldp, V,
-                    3 * C, 0.0f, ctx.data() + size_t(r0) * C + head * D, C);
+        blas::sgemm(blas::Transpose::No, blas::Transpose::No, rows, D, keys, 1.0f, P, ldp, V, 3 * C,
+                    0.0f, ctx.data() + size_t(r0) * C + head * D, C);
     });
 }
 

@@ -1,10 +1,10 @@
 // Fast CPU kernels except attention (attention.cpp). Projections are one sgemm per thread over a
 // slice of output columns, so every thread streams its own part of the weights once.
-#include <cblas.h>
 
 #include <algorithm>
 #include <cmath>
 
+#include "kernels/cpu/blas.h"
 #include "kernels/cpu/fast_math.h"
 #include "kernels/cpu/ops.h"
 
@@ -102,10 +102,10 @@ void linear(ThreadPool& pool, std::span<float> out, std::span<const float> in,
             for (int s = 0; s < S; ++s) std::copy_n(bias.data() + n0, width, o + size_t(s) * N);
         }
         if (layout == WeightLayout::InOut)  // W (K, N): columns n0..n1
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, S, width, K, 1.0f, in.data(), K,
+            blas::sgemm(blas::Transpose::No, blas::Transpose::No, S, width, K, 1.0f, in.data(), K,
                         weight.data() + n0, N, beta, o, N);
         else  // W (N, K): rows n0..n1
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, S, width, K, 1.0f, in.data(), K,
+            blas::sgemm(blas::Transpose::No, blas::Transpose::Yes, S, width, K, 1.0f, in.data(), K,
                         weight.data() + size_t(n0) * K, K, beta, o, N);
         if (epilogue == Epilogue::GeluTanh)
             for (int s = 0; s < S; ++s) gelu_tanh_inplace(o + size_t(s) * N, width);

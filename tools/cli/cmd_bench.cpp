@@ -7,7 +7,6 @@
 // speed of the cores drifts over seconds, so every timed forward is paired with an sgemm sample
 // taken right after it; efficiency is the median of the per-pair ratios, and ms / sgemm_gflops
 // are the medians of their samples.
-#include <cblas.h>
 
 #include <algorithm>
 #include <chrono>
@@ -19,6 +18,7 @@
 #include "engine/engine.h"
 #include "engine/model_files.h"
 #include "headmap/error.hpp"
+#include "kernels/cpu/blas.h"
 #include "tools/cli/args.h"
 #include "tools/cli/bench_cuda.h"
 #include "tools/cli/commands.h"
@@ -36,9 +36,9 @@ double seconds_since(Clock::time_point start) {
 
 double sgemm_gflops(int S, int C, int N, int threads) {
     std::vector<float> a(size_t(S) * C, 0.01f), b(size_t(C) * N, 0.02f), c(size_t(S) * N);
-    openblas_set_num_threads(threads);
+    blas::set_num_threads(threads);
     const auto once = [&] {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, S, N, C, 1.0f, a.data(), C, b.data(),
+        blas::sgemm(blas::Transpose::No, blas::Transpose::No, S, N, C, 1.0f, a.data(), C, b.data(),
                     N, 0.0f, c.data(), N);
     };
     once();
@@ -52,7 +52,7 @@ double sgemm_gflops(int S, int C, int N, int threads) {
         } while (seconds_since(start) < 0.05);
         rates.push_back(2.0 * S * C * N * reps / seconds_since(start) / 1e9);
     }
-    openblas_set_num_threads(1);
+    blas::set_num_threads(1);
     // OpenBLAS's idle workers spin for ~0.1 s after a call; let them sleep before the next forward.
     std::this_thread::sleep_for(std::chrono::milliseconds(250));
     return *std::max_element(rates.begin(), rates.end());
