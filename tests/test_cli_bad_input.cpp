@@ -330,6 +330,57 @@ TEST_CASE("missing tokenizer files") {
     }
 }
 
+TEST_CASE("hostile tokenizer files: exit 2 and one line, never a crash or gigabytes") {
+    TempDir tmp;
+    const fs::path dir = tmp / "tok";
+    fs::create_directories(dir);
+    const auto write = [&](const std::string& name, const std::string& text) {
+        std::ofstream(dir / name, std::ios::binary) << text;
+    };
+    const std::string tokenize = "tokenize --model " + quote(kTiny.string()) + " --tokenizer " +
+                                 quote(dir.string()) + " --text ab";
+    // The 137-byte file that crashed (SIGSEGV): an added id of 2^32-1 read as int32 -1.
+    write("tokenizer.json",
+          R"({"model":{"type":"BPE","vocab":{"a":0,"b":1,"ab":2},"merges":["a b"]},)"
+          R"("added_tokens":[{"id":4294967295,"content":"<x>"}]})");
+    check_error(run_cli(tokenize),
+                "tokenizer.json' added_tokens[0]: token \"<x>\" has id 4294967295");
+    // A type nlohmann would have thrown about, naming no file.
+    write("tokenizer.json",
+          R"({"model":{"type":"BPE","vocab":{"a":0,"b":1,"ab":2},"merges":["a b"]},)"
+          R"("pre_tokenizer":[]})");
+    check_error(run_cli(tokenize), "tokenizer.json': pre_tokenizer [] is not supported");
+    // An id of 2^28 in 27 bytes took 10 GB: now a sparse table, and the model's vocab_size check.
+    fs::remove(dir / "tokenizer.json");
+    write("vocab.json", R"({"a":268435456,"b":1,"ab":2})");
+    write("merges.txt", "a b\n");
+    check_error(run_cli(tokenize + "a"), "outside the model's vocab_size");
+}
+
+TEST_CASE("--max-text-bytes bounds --text, --pair and --texts") {
+    TempDir tmp;
+    const std::string model = "--model " + quote(kTiny.string()) + " " + tok_opt();
+    check_error(run_cli("tokenize " + model + " --text " + quote(kSeed) + " --max-text-bytes 10"),
+                "--text is 45 bytes, more than --max-text-bytes 10");
+    check_error(
+        run_cli("tokenize " + model + " --text hi --pair " + quote(kSeed) + " --max-text-bytes 10"),
+        "--pair is 45 bytes");
+    const fs::path texts = tmp / "texts.txt";
+    std::ofstream(texts) << kSeed << "\n";
+    check_error(
+        run_cli("tokenize " + model + " --texts " + quote(texts.string()) + " --max-text-bytes 20"),
+        "over the limit of 20 (--max-text-bytes)");
+    const fs::path heat = tmp / "heat.png";
+    check_error(run_cli("heatmap " + model + " --text " + quote(kSeed) +
+                        " --max-text-bytes 10 --out " + quote(heat.string())),
+                "--max-text-bytes 10");
+    check_no_output(heat);
+    const CommandResult fits =
+        run_cli("tokenize " + model + " --text " + quote(kSeed) + " --max-text-bytes 45");
+    CHECK(fits.exit_code == 0);
+    CHECK(fits.out == kSeedIds + "\n");
+}
+
 TEST_CASE("text longer than n_positions: an error naming --truncate, or --truncate cuts to 64") {
     Expected e(kTiny);
     REQUIRE(e.seq(6) == 64);

@@ -66,6 +66,10 @@ class Gpt2Tokenizer {
     // Invalid UTF-8 in `text` is replaced by U+FFFD per maximal invalid subsequence, as Python's
     // bytes.decode("utf-8", errors="replace") does, before tokenizing.
     std::vector<int32_t> encode(std::string_view text) const;
+    // The first byte offset b >= from (0 < b < text.size()) where the text can be cut without
+    // changing its ids: encode(text) == encode(text[:b]) + encode(text[b:]); npos when none.
+    // Lets truncation encode a long text piece by piece and stop once it has enough ids.
+    std::size_t next_cut(std::string_view text, std::size_t from) const;
     std::string decode(std::span<const int32_t> ids) const;         // ids -> bytes (see above)
     std::string token_string(int32_t id) const;                     // vocab string, e.g. "Ġworld"
     std::string token_text(int32_t id) const;                       // decoded bytes, e.g. " world"

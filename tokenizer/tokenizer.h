@@ -16,6 +16,7 @@
 
 #include "tokenizer/gpt2_bpe.h"
 #include "tokenizer/tokenizer_files.h"
+#include "tokenizer/truncation.h"
 #include "tokenizer/wordpiece.h"
 
 namespace headmap {
@@ -23,6 +24,9 @@ namespace headmap {
 struct Encoding {
     std::vector<int32_t> ids;
     std::vector<int32_t> type_ids;  // one per id: 0 for the first text, 1 for the second (BERT)
+    // A pair's tokens before the second text: the first text with its frame ("[CLS] A [SEP]",
+    // "<s> A </s>", "A"); 0 for a single text.
+    size_t split = 0;
 };
 
 class Tokenizer {
@@ -44,8 +48,20 @@ class Tokenizer {
   private:
     enum class Specials { None, Bert, Roberta };
     std::vector<int32_t> encode_plain(std::string_view text) const;
+    // Cuts `text` where the ids do not change and encodes it chunk by chunk;
+    // on_chunk(ids, rest of the text) returns false to stop.
+    template <typename OnChunk>
+    void for_each_chunk(std::string_view text, size_t first_chunk, OnChunk&& on_chunk) const;
+    struct Limited {
+        std::vector<int32_t> ids;  // the first ids of the text: at least `wanted`, or all
+        size_t count = 0;          // ids.size(), plus the rest's once counted
+        std::string_view rest;     // the text not encoded (empty: ids are all of it)
+    };
+    Limited encode_limited(std::string_view text, size_t wanted) const;
+    size_t count_ids(std::string_view text) const;
+    // `lengths`: the texts' full id counts when `first`/`second` hold only their first ids.
     Encoding assemble(std::vector<int32_t> first, std::optional<std::vector<int32_t>> second,
-                      size_t max_tokens) const;
+                      size_t max_tokens, std::optional<PairLengths> lengths = std::nullopt) const;
 
     std::variant<Gpt2Tokenizer, WordPieceTokenizer> impl_;
     Specials specials_ = Specials::None;

@@ -1,6 +1,7 @@
 #include "tokenizer/tokenizer_files.h"
 
 #include "headmap/error.hpp"
+#include "tokenizer/token_tables.h"
 
 namespace headmap {
 
@@ -30,6 +31,16 @@ nlohmann::json parse_json(const TokenizerText& file) {
         // nlohmann's message names the line and column.
         throw Error(quoted(file.path) + " is not valid JSON (" + e.what() + ")");
     }
+}
+
+int32_t json_token_id(const nlohmann::json& value, std::string_view token,
+                      const std::string& where) {
+    int64_t id = -1;
+    if (value.is_number_unsigned())
+        id = value.get<uint64_t>() > uint64_t(kMaxTokenId) ? -1 : int64_t(value.get<uint64_t>());
+    else if (value.is_number_integer())
+        id = value.get<int64_t>();
+    return checked_token_id(id, value.dump(), token, where);
 }
 
 }  // namespace tokenizer_files

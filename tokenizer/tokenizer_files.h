@@ -3,6 +3,7 @@
 // strings, naming each file by its path in messages ("'<dir>/vocab.json' line 3: ...").
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -48,6 +49,11 @@ std::string quoted(const std::filesystem::path& path);
 
 // The text parsed as JSON; a syntax error names the file, line and column.
 nlohmann::json parse_json(const TokenizerText& file);
+
+// The integer of `value` (any JSON type) as a token id (checked_token_id's rule), or
+// headmap::Error "<where>: token "<token>" has id <value>, expected ...".
+int32_t json_token_id(const nlohmann::json& value, std::string_view token,
+                      const std::string& where);
 
 }  // namespace tokenizer_files
 }  // namespace headmap

@@ -10,7 +10,9 @@
 #include <nlohmann/json.hpp>
 
 #include "headmap/error.hpp"
+#include "tokenizer/added_tokens.h"
 #include "tokenizer/bert_normalizer.h"
+#include "tokenizer/token_tables.h"
 #include "tokenizer/tokenizer_files.h"
 #include "tokenizer/unicode_tables.h"
 #include "tokenizer/utf8.h"
@@ -20,25 +22,9 @@ namespace headmap {
 namespace {
 
 using Json = nlohmann::json;
+using tokenizer_files::json_token_id;
 using tokenizer_files::parse_json;
 using tokenizer_files::quoted;
-
-// Hash and equality that accept std::string_view, so lookups of word slices allocate nothing.
-struct StringHash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view text) const {
-        return std::hash<std::string_view>{}(text);
-    }
-};
-using TokenMap = std::unordered_map<std::string, int32_t, StringHash, std::equal_to<>>;
-
-struct AddedToken {
-    std::string content;
-    int32_t id;
-};
-
-// Ids index a dense id -> token table; refuse absurd ones instead of allocating gigabytes.
-constexpr int64_t kMaxTokenId = (int64_t{1} << 24) - 1;
 
 // An optional boolean field: nullopt when absent or null.
 std::optional<bool> optional_bool(const Json& object, const char* key, const std::string& where) {
@@ -72,12 +58,8 @@ AddedToken parse_added_token(const Json& entry, std::optional<int32_t> id,
         throw Error(where + ": expected an object with a non-empty \"content\" string");
     }
     if (!id) {
-        if (!entry.contains("id") || !entry["id"].is_number_integer() || entry["id"] < 0 ||
-            entry["id"] > kMaxTokenId) {
-            throw Error(where + ": expected an integer \"id\" in 0.." +
-                        std::to_string(kMaxTokenId));
-        }
-        id = entry["id"].get<int32_t>();
+        if (!entry.contains("id")) throw Error(where + ": expected an integer \"id\"");
+        id = json_token_id(entry["id"], entry["content"].get_ref<const std::string&>(), where);
     }
     for (const char* flag : {"lstrip", "rstrip", "single_word", "normalized"}) {
         if (optional_bool(entry, flag, where).value_or(false)) {
@@ -176,10 +158,9 @@ std::vector<AddedToken> with_special_tokens(std::vector<AddedToken> added, const
             next_id = std::max<int64_t>(next_id, int64_t{token.id} + 1);
         }
         if (present) continue;
-        const auto found = vocab.find(name);
-        if (found == vocab.end() && next_id > kMaxTokenId) throw Error("too many added tokens");
-        added.push_back(
-            {name, found != vocab.end() ? found->second : static_cast<int32_t>(next_id)});
+        const int32_t* found = vocab.find(name);
+        if (!found && next_id > kMaxTokenId) throw Error("too many added tokens");
+        added.push_back({name, found ? *found : static_cast<int32_t>(next_id)});
     }
     return added;
 }
@@ -194,40 +175,36 @@ struct WordPieceTokenizer::Impl {
     std::size_t max_word_piece_bytes = 0;
     std::size_t max_continuation_bytes = 0;
     std::optional<int32_t> unk_id;
-    std::vector<AddedToken> added_tokens;
-    std::array<bool, 256> added_token_first_byte{};
-    std::vector<std::optional<std::string>> id_to_token;
+    std::vector<AddedToken> added_tokens;  // as listed (from_files rebuilds from them)
+    AddedTokenMatcher added;
+    IdToToken id_to_token;  // views into vocab and added
 
-    Impl(TokenMap model_vocab, std::vector<AddedToken> added, WordPieceOptions settings)
+    Impl(TokenMap model_vocab, std::vector<AddedToken> added_list, WordPieceOptions settings)
         : options(std::move(settings)),
           vocab(std::move(model_vocab)),
-          added_tokens(std::move(added)) {
+          added_tokens(std::move(added_list)),
+          added(added_tokens) {
         if (!options.strip_accents) options.strip_accents = options.lowercase;
         normalizer = {options.clean_text, options.handle_chinese_chars, *options.strip_accents,
                       options.lowercase};
         const std::string& prefix = options.continuing_prefix;
+        std::vector<std::pair<int32_t, std::string_view>> ids;
+        ids.reserve(vocab.size() + added_tokens.size());
         for (const auto& [token, id] : vocab) {
-            register_id(token, id);
+            ids.emplace_back(id, token);
             max_word_piece_bytes = std::max(max_word_piece_bytes, token.size());
             if (token.starts_with(prefix) && token.size() > prefix.size()) {
-                continuation.emplace(token.substr(prefix.size()), id);
+                continuation.try_emplace(token.substr(prefix.size()), id);
                 max_continuation_bytes =
                     std::max(max_continuation_bytes, token.size() - prefix.size());
             }
         }
-        for (const AddedToken& token : added_tokens) {
-            register_id(token.content, token.id);
-            added_token_first_byte[static_cast<unsigned char>(token.content[0])] = true;
-        }
-        if (const auto found = vocab.find(options.unk_token); found != vocab.end()) {
-            unk_id = found->second;
-        }
+        for (const AddedToken& token : added.tokens()) ids.emplace_back(token.id, token.content);
+        id_to_token.build(ids);
+        if (const int32_t* found = vocab.find(options.unk_token)) unk_id = *found;
     }
 
-    void register_id(const std::string& token, int32_t id) {
-        if (static_cast<std::size_t>(id) >= id_to_token.size()) id_to_token.resize(id + 1);
-        id_to_token[id] = token;
-    }
+    Impl(const Impl&) = delete;  // id_to_token points into vocab
 
     int32_t unknown() const {
         if (!unk_id) {
@@ -235,19 +212,6 @@ struct WordPieceTokenizer::Impl {
                         "\" is not in the vocabulary, but the text needs it");
         }
         return *unk_id;
-    }
-
-    // Longest added token starting at byte `pos`, if any.
-    const AddedToken* added_token_at(std::string_view text, std::size_t pos) const {
-        if (!added_token_first_byte[static_cast<unsigned char>(text[pos])]) return nullptr;
-        const AddedToken* longest = nullptr;
-        for (const AddedToken& token : added_tokens) {
-            if (text.substr(pos).starts_with(token.content) &&
-                (longest == nullptr || token.content.size() > longest->content.size())) {
-                longest = &token;
-            }
-        }
-        return longest;
     }
 
     // Greedy longest-match-first over one pre-tokenized word.
@@ -276,10 +240,10 @@ struct WordPieceTokenizer::Impl {
             for (; end > start; --end) {
                 const std::size_t length = starts[end] - starts[start];
                 if (length > max_bytes) continue;  // longer than any token: cannot match
-                const auto found =
+                const int32_t* found =
                     pieces.find(std::string_view(bytes).substr(starts[start], length));
-                if (found != pieces.end()) {
-                    match = found->second;
+                if (found) {
+                    match = *found;
                     break;
                 }
             }
@@ -349,7 +313,7 @@ WordPieceTokenizer WordPieceTokenizer::from_vocab_txt(const TokenizerText& vocab
             if (!unicode::is_white_space(it->code_point)) break;
             length = it->byte_offset;
         }
-        vocab.insert_or_assign(std::string(line.substr(0, length)), line_number);
+        vocab.insert_or_assign(line.substr(0, length), line_number);
     }
     if (vocab.empty())
         throw Error(quoted(vocab_txt.path) + " is empty: expected one token per line");
@@ -380,13 +344,8 @@ WordPieceTokenizer WordPieceTokenizer::from_tokenizer_json(
         throw Error(where + ": model.vocab: expected a JSON object mapping tokens to integer ids");
     }
     TokenMap vocab;
-    for (const auto& [token, id] : model["vocab"].items()) {
-        if (!id.is_number_integer() || id < 0 || id > kMaxTokenId) {
-            throw Error(where + ": model.vocab: token \"" + token + "\" has id " + id.dump() +
-                        ", expected an integer in 0.." + std::to_string(kMaxTokenId));
-        }
-        vocab.insert_or_assign(token, id.get<int32_t>());
-    }
+    for (const auto& [token, id] : model["vocab"].items())
+        vocab.insert_or_assign(token, json_token_id(id, token, where + " model.vocab"));
 
     WordPieceOptions options;
     options.special_tokens.clear();  // tokenizer.json lists its added tokens itself
@@ -466,38 +425,45 @@ std::vector<int32_t> WordPieceTokenizer::encode(std::string_view text) const {
         });
         segment.clear();
     };
-    std::size_t pos = 0;
-    while (pos < valid.size()) {
-        if (const AddedToken* token = self.added_token_at(valid, pos)) {
-            encode_segment();
-            ids.push_back(token->id);
-            pos += token->content.size();
-            continue;
+    const auto append_text = [&](std::size_t pos, std::size_t end) {
+        while (pos < end) {
+            const char32_t c = next_code_point(valid, pos);
+            if (c == U' ' && segment.size() >= kChunkChars) encode_segment();
+            segment.push_back(c);
         }
-        const char32_t c = next_code_point(valid, pos);
-        if (c == U' ' && segment.size() >= kChunkChars) encode_segment();
-        segment.push_back(c);
+    };
+    std::size_t pos = 0;
+    for (const AddedTokenMatcher::Match& match : self.added.split(valid)) {
+        append_text(pos, match.start);
+        encode_segment();
+        ids.push_back(match.token->id);
+        pos = match.start + match.token->content.size();
     }
+    append_text(pos, valid.size());
     encode_segment();
     return ids;
 }
 
+std::size_t WordPieceTokenizer::next_cut(std::string_view text, std::size_t from) const {
+    // The argument of the chunking above: an ASCII space always ends a word and no normalizer
+    // step crosses it, so unless an added token could contain it, the text splits there.
+    if (impl().added.any_contains(' ')) return std::string_view::npos;
+    return text.find(' ', std::max<std::size_t>(from, 1));
+}
+
 std::optional<int32_t> WordPieceTokenizer::token_id(std::string_view token) const {
-    for (const AddedToken& added : impl().added_tokens) {
-        if (added.content == token) return added.id;
-    }
-    const auto found = impl().vocab.find(token);
-    if (found == impl().vocab.end()) return std::nullopt;
-    return found->second;
+    if (const AddedToken* added = impl().added.find(token)) return added->id;
+    if (const int32_t* found = impl().vocab.find(token)) return *found;
+    return std::nullopt;
 }
 
 std::string WordPieceTokenizer::token_string(int32_t id) const {
-    const auto& id_to_token = impl().id_to_token;
-    if (id < 0 || static_cast<std::size_t>(id) >= id_to_token.size() || !id_to_token[id]) {
+    const std::string_view* token = impl().id_to_token.find(id);
+    if (!token) {
         throw Error("token id " + std::to_string(id) + " is not in the vocabulary (size " +
-                    std::to_string(id_to_token.size()) + ")");
+                    std::to_string(impl().id_to_token.size()) + ")");
     }
-    return *id_to_token[id];
+    return std::string(*token);
 }
 
 int WordPieceTokenizer::vocab_size() const {

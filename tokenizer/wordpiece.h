@@ -63,6 +63,9 @@ class WordPieceTokenizer {
 
     // The ids of `text` WITHOUT [CLS]/[SEP].
     std::vector<int32_t> encode(std::string_view text) const;
+    // The first byte offset b >= from (0 < b < text.size()) where the text can be cut without
+    // changing its ids: encode(text) == encode(text[:b]) + encode(text[b:]); npos when none.
+    std::size_t next_cut(std::string_view text, std::size_t from) const;
     std::optional<int32_t> token_id(std::string_view token) const;  // vocab or added token
     std::string token_string(int32_t id) const;  // e.g. "##ing", "[CLS]"; throws if unused
     int vocab_size() const;                      // highest id + 1

@@ -121,10 +121,11 @@ hm_status hm_tokenize(const hm_model* model, const hm_input* input, int32_t* ids
         api::require(input->text, "input->text");
         api::require(n_tokens, "n_tokens");
         const ModelFiles& files = model->files;
-        const EncodedInput encoded = encode_input(
-            files,
-            {input->text, input->pair ? std::optional<std::string>(input->pair) : std::nullopt},
-            input->truncate);
+        const EncodedInput encoded =
+            encode_input(files,
+                         {input->text, input->pair ? std::optional<std::string_view>(input->pair)
+                                                   : std::nullopt},
+                         input->truncate);
         const size_t n = encoded.encoding.ids.size();
         *n_tokens = n;
         if (capacity < n)
@@ -239,10 +240,11 @@ hm_status hm_capture(hm_context* ctx, const hm_capture_params* params, hm_maps**
                         Status::BadArgument);
         if (out) *out = nullptr;
         const ModelFiles& files = ctx->model->files;
-        const EncodedInput input = encode_input(
-            files,
-            {params->text, params->pair ? std::optional<std::string>(params->pair) : std::nullopt},
-            params->truncate);
+        const EncodedInput input =
+            encode_input(files,
+                         {params->text, params->pair ? std::optional<std::string_view>(params->pair)
+                                                     : std::nullopt},
+                         params->truncate);
         if (int(input.encoding.ids.size()) > ctx->engine->max_seq())
             throw Error("the text is " + std::to_string(input.encoding.ids.size()) +
                             " tokens, more than this context's max_tokens " +

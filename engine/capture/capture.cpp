@@ -26,24 +26,15 @@ std::vector<std::string> token_strings(const Tokenizer& tokenizer, std::span<con
     return tokens;
 }
 
-namespace {
-
-// A pair's tokens before the second text: the first text's tokens after the same longest_first
-// truncation encode_pair applies, plus the special tokens in front of the second text.
-int first_segment_tokens(const Tokenizer& tokenizer, const std::string& first,
-                         const std::string& second, size_t total) {
-    const size_t frame = tokenizer.encode("").ids.size();  // specials around one text
-    const size_t pair_frame = tokenizer.encode_pair("", "").ids.size();
-    const size_t a = tokenizer.encode(first).ids.size() - frame;
-    const size_t b = tokenizer.encode(second).ids.size() - frame;
-    if (a + b + pair_frame <= total) return int(a + frame);
-    return int(truncate_pair_lengths(a, b, total - pair_frame).first + frame);
-}
-
-}  // namespace
-
 EncodedInput encode_input(const Tokenizer& tokenizer, const ModelConfig& config,
-                          const TextInput& text, bool truncate, const std::string& which) {
+                          const TextInput& text, bool truncate, const std::string& which,
+                          size_t max_text_bytes) {
+    for (const std::optional<std::string_view> part : {std::optional(text.first), text.second})
+        if (part && part->size() > max_text_bytes)
+            throw Error("the " + which + " is " + std::to_string(part->size()) +
+                            " bytes, more than the limit of " + std::to_string(max_text_bytes) +
+                            " (max_text_bytes)",
+                        Status::OutOfRange);
     const size_t max_tokens = size_t(config.max_tokens());
     const size_t limit = truncate ? max_tokens : 0;
     EncodedInput out;
@@ -64,8 +55,7 @@ EncodedInput encode_input(const Tokenizer& tokenizer, const ModelConfig& config,
                             std::to_string(config.vocab_size) +
                             " (tokenizer and model do not match)",
                         Status::BadInput);
-    if (text.second)
-        out.split = first_segment_tokens(tokenizer, text.first, *text.second, encoding.ids.size());
+    if (text.second) out.split = int(encoding.split);
     return out;
 }
 

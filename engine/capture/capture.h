@@ -31,10 +31,15 @@ struct ModelFiles {
 // (engine/model_files.h has the lookup rule).
 ModelFiles load_model_files(const std::string& model, const std::string& tokenizer_dir = "");
 
+// Views: the caller keeps the texts alive for the call (a 200 MB --texts line is not copied).
 struct TextInput {
-    std::string first;
-    std::optional<std::string> second;  // a sentence pair's second text
+    std::string_view first;
+    std::optional<std::string_view> second;  // a sentence pair's second text
 };
+
+// The longest text encode_input accepts by default (1 GiB): generous, but a bound on what a
+// caller's input can make the tokenizer do. The CLI's --max-text-bytes sets it.
+inline constexpr size_t kDefaultMaxTextBytes = size_t{1} << 30;
 
 struct EncodedInput {
     Encoding encoding;  // special tokens included
@@ -47,7 +52,8 @@ struct EncodedInput {
 // fit (HF truncation=True, longest_first for pairs); otherwise too long a text is
 // headmap::Error (OutOfRange). `which` names the text in errors ("text", "text on line 3").
 EncodedInput encode_input(const Tokenizer& tokenizer, const ModelConfig& config,
-                          const TextInput& text, bool truncate, const std::string& which = "text");
+                          const TextInput& text, bool truncate, const std::string& which = "text",
+                          size_t max_text_bytes = kDefaultMaxTextBytes);
 inline EncodedInput encode_input(const ModelFiles& model, const TextInput& text, bool truncate,
                                  const std::string& which = "text") {
     return encode_input(model.tokenizer, model.config, text, truncate, which);

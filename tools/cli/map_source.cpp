@@ -95,7 +95,12 @@ Maps load_maps(const Args& args, const std::string& layer_selection, bool trunca
     const std::string model =
         model_override ? *model_override : args.get("model").value_or(default_model_dir().string());
     const ModelFiles files = load_model_files(model, args.get("tokenizer").value_or(""));
-    const TextInput text{text_override ? *text_override : args.required("text"), args.get("pair")};
+    const std::string first = text_override ? *text_override : args.required("text");
+    const std::optional<std::string> pair = args.get("pair");
+    const size_t max_bytes = max_text_bytes(args);
+    check_text_bytes(first, "--text", max_bytes);
+    if (pair) check_text_bytes(*pair, "--pair", max_bytes);
+    const TextInput text{first, pair ? std::optional<std::string_view>(*pair) : std::nullopt};
     const EncodedInput input =
         encode_with_cli_message(files.tokenizer, files.config, text, truncate, "text");
 

@@ -9,39 +9,60 @@
 
 namespace headmap::cli {
 
-std::vector<TextLine> read_texts_file(const std::filesystem::path& path) {
+TextsFile read_texts_file(const std::filesystem::path& path, size_t max_bytes) {
     std::string why;
-    const std::optional<std::string> bytes = read_regular_file(path, why);
+    std::optional<std::string> bytes = read_regular_file(path, why, max_bytes);
     if (!bytes)
         throw Error("--texts " + path.string() + ": cannot read: " + why +
+                    (why.find("over the limit") != std::string::npos ? " (--max-text-bytes)" : "") +
                     " (expected a text file, one text per line)");
-    std::istringstream in(*bytes);
-    std::vector<TextLine> texts;
-    std::string line;
-    for (int number = 1; std::getline(in, line); ++number) {
-        if (!line.empty() && line.back() == '\r') line.pop_back();
+    TextsFile file{std::make_unique<const std::string>(std::move(*bytes)), {}};
+    const std::string_view text = *file.bytes;
+    size_t start = 0;
+    for (int number = 1; start < text.size(); ++number) {
+        size_t end = text.find('\n', start);
+        if (end == std::string_view::npos) end = text.size();
+        std::string_view line = text.substr(start, end - start);
+        start = end + 1;
+        if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
         if (line.empty()) continue;
         const size_t tab = line.find('\t');
-        if (tab == std::string::npos)
-            texts.push_back({number, line, std::nullopt});
+        if (tab == std::string_view::npos)
+            file.lines.push_back({number, line, std::nullopt});
         else
-            texts.push_back({number, line.substr(0, tab), line.substr(tab + 1)});
+            file.lines.push_back({number, line.substr(0, tab), line.substr(tab + 1)});
     }
-    if (texts.empty())
+    if (file.lines.empty())
         throw Error("--texts " + path.string() + ": no texts (expected one text per line)");
-    return texts;
+    return file;
+}
+
+size_t max_text_bytes(const Args& args) {
+    return size_t(args.get_int("max-text-bytes", int(kDefaultMaxTextBytes), 1, INT32_MAX));
+}
+
+void check_text_bytes(std::string_view text, std::string_view which, size_t max_bytes) {
+    if (text.size() > max_bytes)
+        throw Error(std::string(which) + " is " + std::to_string(text.size()) +
+                        " bytes, more than --max-text-bytes " + std::to_string(max_bytes) +
+                        " (raise it, or pass a shorter text)",
+                    Status::OutOfRange);
 }
 
 ModelInputRequest model_input_request(const Args& args) {
-    return {args.get("model").value_or(""), args.get("tokenizer").value_or(""), args.get("text"),
-            args.get("pair"), args.get("texts")};
+    return {args.get("model").value_or(""),
+            args.get("tokenizer").value_or(""),
+            args.get("text"),
+            args.get("pair"),
+            args.get("texts"),
+            max_text_bytes(args)};
 }
 
 EncodedInput encode_with_cli_message(const Tokenizer& tokenizer, const ModelConfig& config,
                                      const TextInput& text, bool truncate,
                                      const std::string& which) {
     try {
-        return encode_input(tokenizer, config, text, truncate, which);
+        return encode_input(tokenizer, config, text, truncate, which, SIZE_MAX);
     } catch (const Error& e) {
         if (e.status() != Status::OutOfRange) throw;
         throw Error(std::string(e.what()) + "; pass --truncate to cut it", e.status());
@@ -49,21 +70,23 @@ EncodedInput encode_with_cli_message(const Tokenizer& tokenizer, const ModelConf
 }
 
 ModelInput read_model_input(const ModelInputRequest& request, bool truncate) {
-    std::vector<TextLine> texts;
+    TextsFile texts;
     if (request.texts) {
         if (request.text || request.pair)
             throw Error(
                 "--texts cannot be combined with --text or --pair (a tab in a line of the "
                 "file makes a pair)");
-        texts = read_texts_file(*request.texts);
+        texts = read_texts_file(*request.texts, request.max_text_bytes);
     } else {
         if (!request.text) throw Error("needs --text or --texts (the text to run the model on)");
-        texts.push_back({0, *request.text, request.pair});
+        check_text_bytes(*request.text, "--text", request.max_text_bytes);
+        if (request.pair) check_text_bytes(*request.pair, "--pair", request.max_text_bytes);
+        texts.lines.push_back({0, *request.text, request.pair});
     }
     ModelFiles files = load_model_files(
         request.model.empty() ? default_model_dir().string() : request.model, request.tokenizer);
     ModelInput input{files.dir, std::move(files.config), std::move(files.tokenizer), {}, {}, {}, 0};
-    for (const auto& [line, first, second] : texts) {
+    for (const auto& [line, first, second] : texts.lines) {
         const std::string which =
             line == 0 ? std::string("text") : "text on line " + std::to_string(line);
         EncodedInput encoded = encode_with_cli_message(input.tokenizer, input.config,

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -38,7 +39,12 @@ struct ModelInputRequest {
     std::string model;  // --model; empty: the embedded default model
     std::string tokenizer;
     std::optional<std::string> text, pair, texts;
+    size_t max_text_bytes = kDefaultMaxTextBytes;  // --max-text-bytes
 };
+// --max-text-bytes (default: the library's kDefaultMaxTextBytes).
+size_t max_text_bytes(const Args& args);
+// A --text/--pair over --max-text-bytes: an error naming both.
+void check_text_bytes(std::string_view text, std::string_view which, size_t max_bytes);
 ModelInputRequest model_input_request(const Args& args);
 
 // Resolves the model, reads config.json, loads the tokenizer (--tokenizer, else the model
@@ -59,12 +65,18 @@ EncodedInput encode_with_cli_message(const Tokenizer& tokenizer, const ModelConf
 void apply_device_options(const Args& args, EngineOptions& options);
 
 // Lines of a --texts file: one text per line ("\r\n" accepted); empty lines are skipped.
-// A line "A\tB" is the pair (A, B). Errors name the file and line.
+// A line "A\tB" is the pair (A, B). Errors name the file and line. The lines are views into
+// `bytes` (a 200 MB line is not copied).
 struct TextLine {
     int line;  // 1-based line number in the file (0 for --text)
-    std::string first;
-    std::optional<std::string> second;
+    std::string_view first;
+    std::optional<std::string_view> second;
 };
-std::vector<TextLine> read_texts_file(const std::filesystem::path& path);
+struct TextsFile {
+    std::unique_ptr<const std::string> bytes;  // a stable address for the views
+    std::vector<TextLine> lines;
+};
+// A file over `max_bytes` (--max-text-bytes) is refused before it is read.
+TextsFile read_texts_file(const std::filesystem::path& path, size_t max_bytes);
 
 }  // namespace headmap::cli

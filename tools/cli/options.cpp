@@ -48,7 +48,7 @@ const std::vector<Option>& option_table() {
     using enum ValueType;
     static const std::vector<Option> options = {
         // --- a model and its texts (tokenize, export; bench and the maps group in part) ---
-        {"model", Path, "DIR|ID", "required",
+        {"model", Path, "DIR|ID", "weights/gpt2-tiny-headmap",
          "a model directory, a name under weights/, or a Hugging Face id in the local cache",
          "model"},
         {"model", Path, "DIR|ID", "weights/gpt2-tiny-headmap",
@@ -59,6 +59,8 @@ const std::vector<Option>& option_table() {
         {"text", Text, "", "none", "the text to run (or --texts)", "model"},
         {"text", Text, "", "none", "the text to run (needed unless --from)", "maps"},
         {"pair", Text, "", "none", "the second text of a sentence pair", "model maps"},
+        {"max-text-bytes", Int, "", "1073741824",
+         "the longest text (or --texts file) accepted, in bytes (1 GiB)", "model maps"},
         {"texts", Path, "FILE", "none",
          "one text per line, a tab splitting a line into a sentence pair", "model"},
         {"device", Choice, "cpu|cuda", "cpu", "where the forward runs (cuda: CUDA builds, GPU 0)",
