@@ -27,48 +27,101 @@ Engine::Engine() = default;
 Engine::Engine(Engine&&) noexcept = default;
 Engine& Engine::operator=(Engine&&) noexcept = default;
 Engine::~Engine() = default;
+LoadedWeights::LoadedWeights() = default;
+LoadedWeights::~LoadedWeights() = default;
+
+std::shared_ptr<const LoadedWeights> LoadedWeights::load(const std::filesystem::path& model_dir,
+                                                         int64_t packed_max_bytes, int threads) {
+    auto model = std::make_shared<LoadedWeights>();
+    model->config = load_model_config(model_dir / "config.json");
+    model->arch = &arch_for(model->config.model_type);
+    model->store = std::make_unique<WeightStore>(SafetensorsArchive::open(model_dir));
+    bind_weights(*model->store, model->config, *model->arch, model->weights, model_dir.string());
+    model->pack(packed_max_bytes, threads);
+    return model;
+}
+
+std::shared_ptr<const LoadedWeights> LoadedWeights::random(const ModelConfig& config, uint64_t seed,
+                                                           int64_t packed_max_bytes, int threads) {
+    auto model = std::make_shared<LoadedWeights>();
+    model->config = config;
+    model->arch = &arch_for(config.model_type);
+    model->random_storage = bind_random_weights(config, *model->arch, model->weights, seed);
+    model->pack(packed_max_bytes, threads);
+    return model;
+}
+
+void LoadedWeights::pack(int64_t max_bytes, int threads) {
+    const int64_t C = config.d_model, F = config.d_ff, L = config.n_layer;
+    const auto padded = [](int64_t n) {
+        return (n + cpu::kPanelWidth - 1) / cpu::kPanelWidth * cpu::kPanelWidth;
+    };
+    const int64_t floats = L * (C * padded(3 * C) + C * padded(C) + C * padded(F) + F * padded(C));
+    if (floats * int64_t(sizeof(float)) > max_bytes) return;
+    packed.resize(size_t(L) * kProjectionsPerLayer);
+    const WeightLayout layout = arch->weight_layout;
+    // Layers are independent: pack them on a pool's threads.
+    cpu::ThreadPool pool(threads > 0 ? threads
+                                     : std::max(1, int(std::thread::hardware_concurrency())));
+    pool.run(int(L), [&](int l, int) {
+        const LayerWeights& w = weights.layers[size_t(l)];
+        cpu::PackedWeight* out = &packed[size_t(l) * kProjectionsPerLayer];
+        out[int(Projection::Qkv)] = cpu::PackedWeight(w.qkv_weight, int(C), int(3 * C), layout);
+        out[int(Projection::AttnOut)] =
+            cpu::PackedWeight(w.attn_out_weight, int(C), int(C), layout);
+        out[int(Projection::MlpIn)] = cpu::PackedWeight(w.mlp_in_weight, int(C), int(F), layout);
+        out[int(Projection::MlpOut)] = cpu::PackedWeight(w.mlp_out_weight, int(F), int(C), layout);
+    });
+}
+
+namespace {
+
+// Packed weights serve the CPU fast path, which a CUDA engine does not run.
+int64_t packing_budget(const EngineOptions& options) {
+    return options.device == Device::Cpu ? options.packed_weights_max_bytes : 0;
+}
+
+}  // namespace
+
+Engine Engine::create(std::shared_ptr<const LoadedWeights> weights, const EngineOptions& options) {
+    if (!weights) throw Error("Engine::create: no weights", Status::BadArgument);
+    Engine engine;
+    engine.model_ = std::move(weights);
+    engine.allocate(options);
+    return engine;
+}
+
+Engine Engine::load(const std::filesystem::path& model_dir, const EngineOptions& options) {
+    return create(LoadedWeights::load(model_dir, packing_budget(options), options.threads),
+                  options);
+}
+
+Engine Engine::random(const ModelConfig& config, uint64_t seed, const EngineOptions& options) {
+    return create(LoadedWeights::random(config, seed, packing_budget(options), options.threads),
+                  options);
+}
 
 int Engine::threads() const {
     return pool_->size();
 }
 
-Engine Engine::load(const std::filesystem::path& model_dir, const EngineOptions& options) {
-    Engine engine;
-    engine.config_ = load_model_config(model_dir / "config.json");
-    engine.arch_ = &arch_for(engine.config_.model_type);
-    engine.store_ = std::make_unique<WeightStore>(SafetensorsArchive::open(model_dir));
-    bind_weights(*engine.store_, engine.config_, *engine.arch_, engine.weights_,
-                 model_dir.string());
-    engine.allocate(options);
-    return engine;
-}
-
-Engine Engine::random(const ModelConfig& config, uint64_t seed, const EngineOptions& options) {
-    Engine engine;
-    engine.config_ = config;
-    engine.arch_ = &arch_for(config.model_type);
-    engine.random_storage_ = bind_random_weights(config, *engine.arch_, engine.weights_, seed);
-    engine.allocate(options);
-    return engine;
-}
-
 void Engine::allocate(const EngineOptions& options) {
     const int threads = options.threads > 0 ? options.threads
                                             : std::max(1, int(std::thread::hardware_concurrency()));
-    max_seq_ = options.max_seq > 0 ? std::min(options.max_seq, config_.max_tokens())
-                                   : config_.max_tokens();
+    max_seq_ = options.max_seq > 0 ? std::min(options.max_seq, model_->config.max_tokens())
+                                   : model_->config.max_tokens();
     // All parallelism comes from our pool; OpenBLAS runs single-threaded inside each task.
     blas::set_num_threads(1);
     pool_ = std::make_unique<cpu::ThreadPool>(threads);
-    const size_t S = size_t(max_seq_), C = size_t(config_.d_model), F = size_t(config_.d_ff),
-                 H = size_t(config_.n_head);
+    const size_t S = size_t(max_seq_), C = size_t(model_->config.d_model),
+                 F = size_t(model_->config.d_ff), H = size_t(model_->config.n_head);
     fast_ = options.fast;
     if (options.device == Device::Cuda) {
         if (options.ring_slots < 1)
             throw Error("attention ring needs at least 1 slot, got " +
                         std::to_string(options.ring_slots));
-        cuda_ = std::make_unique<CudaForward>(config_, *arch_, weights_, max_seq_,
-                                              options.ring_slots, options.fast);
+        cuda_ = std::make_unique<CudaForward>(model_->config, *model_->arch, model_->weights,
+                                              max_seq_, options.ring_slots, options.fast);
         ring_ =
             std::make_unique<AttentionRing>(options.ring_slots, H * S * S, cuda_->ring_storage());
     } else {
@@ -92,29 +145,6 @@ void Engine::allocate(const EngineOptions& options) {
     context_ = carve(S * C);
     mlp_ = carve(S * F);
     scratch_ = carve(scratch);
-    // Packed weights serve the CPU fast path, which a CUDA engine does not run.
-    if (options.device == Device::Cpu) pack_weights(options.packed_weights_max_bytes);
-}
-
-void Engine::pack_weights(int64_t max_bytes) {
-    const int64_t C = config_.d_model, F = config_.d_ff, L = config_.n_layer;
-    const auto padded = [](int64_t n) {
-        return (n + cpu::kPanelWidth - 1) / cpu::kPanelWidth * cpu::kPanelWidth;
-    };
-    const int64_t floats = L * (C * padded(3 * C) + C * padded(C) + C * padded(F) + F * padded(C));
-    if (floats * int64_t(sizeof(float)) > max_bytes) return;
-    packed_.resize(size_t(L) * kProjectionsPerLayer);
-    const WeightLayout layout = arch_->weight_layout;
-    // Layers are independent: pack them on the pool's threads.
-    pool_->run(int(L), [&](int l, int) {
-        const LayerWeights& w = weights_.layers[size_t(l)];
-        cpu::PackedWeight* out = &packed_[size_t(l) * kProjectionsPerLayer];
-        out[int(Projection::Qkv)] = cpu::PackedWeight(w.qkv_weight, int(C), int(3 * C), layout);
-        out[int(Projection::AttnOut)] =
-            cpu::PackedWeight(w.attn_out_weight, int(C), int(C), layout);
-        out[int(Projection::MlpIn)] = cpu::PackedWeight(w.mlp_in_weight, int(C), int(F), layout);
-        out[int(Projection::MlpOut)] = cpu::PackedWeight(w.mlp_out_weight, int(F), int(C), layout);
-    });
 }
 
 void Engine::validate(const ForwardRequest& request) const {
@@ -125,24 +155,26 @@ void Engine::validate(const ForwardRequest& request) const {
                         std::to_string(max_seq_) + " positions (shorten it, or truncate the input)",
                     Status::OutOfRange);
     for (int32_t id : request.ids)
-        if (id < 0 || id >= config_.vocab_size)
+        if (id < 0 || id >= model_->config.vocab_size)
             throw Error("token id " + std::to_string(id) + " out of range (vocab size " +
-                        std::to_string(config_.vocab_size) + ")");
+                        std::to_string(model_->config.vocab_size) + ")");
     if (!request.type_ids.empty()) {
         if (request.type_ids.size() != S)
             throw Error("type_ids has " + std::to_string(request.type_ids.size()) +
                         " entries, expected one per token (" + std::to_string(S) + ")");
-        const int types = std::max(1, config_.type_vocab_size);
-        if (!weights_.token_type_embedding.empty())
+        const int types = std::max(1, model_->config.type_vocab_size);
+        if (!model_->weights.token_type_embedding.empty())
             for (int32_t type : request.type_ids)
                 if (type < 0 || type >= types)
                     throw Error("token type id " + std::to_string(type) +
                                 " out of range (the model has " + std::to_string(types) +
                                 " token types)");
     }
-    if (!request.emit_layers.empty() && request.emit_layers.size() != size_t(config_.n_layer))
+    if (!request.emit_layers.empty() &&
+        request.emit_layers.size() != size_t(model_->config.n_layer))
         throw Error("emit_layers has " + std::to_string(request.emit_layers.size()) +
-                    " flags, expected one per layer (" + std::to_string(config_.n_layer) + ")");
+                    " flags, expected one per layer (" + std::to_string(model_->config.n_layer) +
+                    ")");
 }
 
 namespace {
@@ -219,9 +251,9 @@ struct CpuOps {
 }  // namespace
 
 int Engine::last_layer_for(const ForwardRequest& request) const {
-    if (request.hidden || request.emit_layers.empty()) return config_.n_layer - 1;
+    if (request.hidden || request.emit_layers.empty()) return model_->config.n_layer - 1;
     int last = -1;
-    for (int l = 0; l < config_.n_layer; ++l)
+    for (int l = 0; l < model_->config.n_layer; ++l)
         if (request.emit_layers[size_t(l)]) last = l;
     return last;
 }
@@ -235,13 +267,13 @@ ForwardResult Engine::forward(const ForwardRequest& request) {
     if (cuda_ && request.backend == Backend::Fast)
         return cuda_->forward(request, last_layer_for(request), *ring_, residual_,
                               std::span<float>(arena_.get(), arena_floats_));
-    const int S = int(request.ids.size()), C = config_.d_model, F = config_.d_ff;
+    const int S = int(request.ids.size()), C = model_->config.d_model, F = model_->config.d_ff;
     const bool fast = request.backend == Backend::Fast;
-    const bool packed = fast && !packed_.empty() && S <= cpu::kPackedMaxRows;
+    const bool packed = fast && !model_->packed.empty() && S <= cpu::kPackedMaxRows;
     CpuOps ops{.request = request,
-               .config = config_,
-               .weights = weights_,
-               .packed = packed ? std::span<const cpu::PackedWeight>(packed_)
+               .config = model_->config,
+               .weights = model_->weights,
+               .packed = packed ? std::span<const cpu::PackedWeight>(model_->packed)
                                 : std::span<const cpu::PackedWeight>{},
                .pool = *pool_,
                .ring = *ring_,
@@ -250,16 +282,17 @@ ForwardResult Engine::forward(const ForwardRequest& request) {
                            qkv_.first(size_t(S) * 3 * C), context_.first(size_t(S) * C),
                            mlp_.first(size_t(S) * F)},
                .S = S,
-               .layout = arch_->weight_layout,
-               .shape = AttentionShape{S, config_.n_head, config_.head_dim(), arch_->causal},
+               .layout = model_->arch->weight_layout,
+               .shape = AttentionShape{S, model_->config.n_head, model_->config.head_dim(),
+                                       model_->arch->causal},
                .fast = fast};
     ForwardResult result;
     const auto emit = [&](int l) {
         return request.emit_layers.empty() || request.emit_layers[size_t(l)] != 0;
     };
     const Buffer hidden =
-        run_forward_schedule(ops, config_, *arch_, weights_, last_layer_for(request), emit,
-                             request.hidden, result.layers_computed);
+        run_forward_schedule(ops, model_->config, *model_->arch, model_->weights,
+                             last_layer_for(request), emit, request.hidden, result.layers_computed);
     result.maps_published = ops.maps_published;
     if (request.hidden) result.hidden = ops.at(hidden);
     return result;

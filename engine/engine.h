@@ -86,21 +86,54 @@ struct ForwardResult {
     std::span<const float> hidden;  // (S, C) the last layer's output (after any final norm)
 };
 
+// A model's weights, loaded once: its config, architecture row, the mapped checkpoint (or random
+// values), the spans bound to it and, when it fits, the repacked copy short inputs run from. Any
+// number of Engines share one read-only, on any threads (the C API's model handle holds one; each
+// context's engine brings only its arena, ring and pool).
+struct LoadedWeights {
+    ModelConfig config;
+    const ArchSpec* arch = nullptr;
+    std::unique_ptr<WeightStore> store;  // a loaded checkpoint
+    std::vector<float> random_storage;   // random weights
+    ModelWeights weights;
+    // Per layer: qkv, attn_out, mlp_in, mlp_out repacked for short CPU inputs; empty when the
+    // copy would pass `packed_max_bytes` (EngineOptions::packed_weights_max_bytes).
+    std::vector<cpu::PackedWeight> packed;
+
+    // `threads` pack the copy (0: all hardware threads).
+    static std::shared_ptr<const LoadedWeights> load(const std::filesystem::path& model_dir,
+                                                     int64_t packed_max_bytes, int threads = 0);
+    static std::shared_ptr<const LoadedWeights> random(const ModelConfig& config, uint64_t seed,
+                                                       int64_t packed_max_bytes, int threads = 0);
+    LoadedWeights();
+    ~LoadedWeights();
+    LoadedWeights(const LoadedWeights&) = delete;  // the spans point into store/random_storage
+    LoadedWeights& operator=(const LoadedWeights&) = delete;
+
+  private:
+    void pack(int64_t max_bytes, int threads);
+};
+
 class Engine {
   public:
+    // Loads the weights for this engine alone (LoadedWeights::load with the options' packing).
     static Engine load(const std::filesystem::path& model_dir, const EngineOptions& options);
     static Engine random(const ModelConfig& config, uint64_t seed, const EngineOptions& options);
+    // An engine over weights loaded once and shared (options.packed_weights_max_bytes is the
+    // weights' business then).
+    static Engine create(std::shared_ptr<const LoadedWeights> weights,
+                         const EngineOptions& options);
 
     Engine(Engine&&) noexcept;
     Engine& operator=(Engine&&) noexcept;
     ~Engine();
 
-    const ModelConfig& config() const { return config_; }
-    const ArchSpec& arch() const { return *arch_; }
-    const ModelWeights& weights() const { return weights_; }
+    const ModelConfig& config() const { return model_->config; }
+    const ArchSpec& arch() const { return *model_->arch; }
+    const ModelWeights& weights() const { return model_->weights; }
     int max_seq() const { return max_seq_; }
     // Whether short inputs run from repacked weights (EngineOptions::packed_weights_max_bytes).
-    bool packs_weights() const { return !packed_.empty(); }
+    bool packs_weights() const { return !model_->packed.empty(); }
     int threads() const;
     AttentionRing& ring() { return *ring_; }
     // The CUDA backend, or null for a CPU engine (bench reads its timings).
@@ -119,18 +152,11 @@ class Engine {
   private:
     Engine();
     void allocate(const EngineOptions& options);
-    void pack_weights(int64_t max_bytes);
     void validate(const ForwardRequest& request) const;
     // The last layer a request needs: every layer for `hidden`, else the last emitted one.
     int last_layer_for(const ForwardRequest& request) const;
 
-    ModelConfig config_;
-    const ArchSpec* arch_ = nullptr;
-    std::unique_ptr<WeightStore> store_;  // loaded checkpoints
-    std::vector<float> random_storage_;   // random weights
-    ModelWeights weights_;
-    // Per layer: qkv, attn_out, mlp_in, mlp_out repacked for short inputs; empty when not made.
-    std::vector<cpu::PackedWeight> packed_;
+    std::shared_ptr<const LoadedWeights> model_;
     int max_seq_ = 0;
     std::unique_ptr<cpu::ThreadPool> pool_;
     std::unique_ptr<CudaForward> cuda_;  // before ring_: the ring may live in its pinned memory

@@ -87,3 +87,31 @@ TEST_CASE("the fixtures' maps are discriminative, so the comparison means someth
     }
     CHECK(mean_row_max > 0.2);
 }
+
+TEST_CASE("engines made from one LoadedWeights share it and agree bit for bit") {
+    // The C API's model handle loads the weights once (F16 converted, short inputs repacked);
+    // each context's engine adds only its arena, ring and pool.
+    const std::filesystem::path dir = kTestData / "distilgpt2-tiny";  // F16: converted at load
+    const auto weights = LoadedWeights::load(dir, int64_t(1) << 30, 2);
+    REQUIRE(weights.use_count() == 1);
+    Engine first = Engine::create(weights, EngineOptions{.threads = 2, .ring_slots = 2});
+    Engine second = Engine::create(weights, EngineOptions{.threads = 1, .ring_slots = 3});
+    CHECK(weights.use_count() == 3);
+    CHECK(&first.weights() == &second.weights());
+    CHECK(first.weights().layers[0].qkv_weight.data() ==
+          second.weights().layers[0].qkv_weight.data());
+    CHECK(first.packs_weights());
+    CHECK(second.packs_weights());
+    Engine alone = Engine::load(dir, EngineOptions{.threads = 2, .ring_slots = 2});
+    CHECK(alone.weights().layers[0].qkv_weight.data() !=
+          first.weights().layers[0].qkv_weight.data());
+    for (const fixture::Case& c : fixture::read_cases(dir)) {
+        CAPTURE(c.name);
+        const fixture::Captured a = fixture::run_case(first, c.ids, {}, Backend::Fast);
+        const fixture::Captured b = fixture::run_case(second, c.ids, {}, Backend::Fast);
+        const fixture::Captured own = fixture::run_case(alone, c.ids, {}, Backend::Fast);
+        CHECK(a.maps == b.maps);
+        CHECK(a.maps == own.maps);
+        CHECK(a.hidden == own.hidden);
+    }
+}

@@ -87,8 +87,8 @@ hm_status hm_model_load(const char* model, const hm_model_params* params, hm_mod
         *out = nullptr;
         const hm_model_params p = params ? *params : hm_model_default_params();
         const std::string name = model ? std::string(model) : default_model_dir().string();
-        auto loaded = std::make_unique<hm_model>(
-            hm_model{load_model_files(name, text_or_empty(p.tokenizer_dir))});
+        auto loaded =
+            std::make_unique<hm_model>(load_model_files(name, text_or_empty(p.tokenizer_dir)));
         *out = loaded.release();
     });
 }
@@ -207,7 +207,8 @@ hm_status hm_context_new(const hm_model* model, const hm_context_params* params,
         auto ctx = std::make_unique<hm_context>();
         ctx->model = model;
         try {
-            ctx->engine = std::make_unique<Engine>(Engine::load(model->files.dir, options));
+            ctx->engine =
+                std::make_unique<Engine>(Engine::create(model->shared_weights(), options));
         } catch (const Error& e) {
             if (options.device == Device::Cuda) throw Error(e.what(), Status::NoDevice);
             throw;

@@ -11,9 +11,23 @@
 #include "engine/engine.h"
 #include "headmap/headmap.h"
 
-// Immutable once loaded: shared by every context and thread.
+// Immutable once loaded: shared by every context and thread. The weights load with the first
+// context (a model used only to tokenize never maps them) and every later context shares them.
 struct hm_model {
+    explicit hm_model(headmap::ModelFiles model_files) : files(std::move(model_files)) {}
     headmap::ModelFiles files;
+
+    std::shared_ptr<const headmap::LoadedWeights> shared_weights() const {
+        std::lock_guard lock(weights_mutex);
+        if (!weights)
+            weights = headmap::LoadedWeights::load(
+                files.dir, headmap::EngineOptions{}.packed_weights_max_bytes);
+        return weights;
+    }
+
+  private:
+    mutable std::mutex weights_mutex;
+    mutable std::shared_ptr<const headmap::LoadedWeights> weights;
 };
 
 // One run's state: the engine (arena, ring, thread pool) and the last failure's message.

@@ -27,9 +27,9 @@
  * Threads and ownership:
  *   - An hm_model is immutable once loaded: any number of threads may use one model at once.
  *   - An hm_context (arena, ring, thread pool) is used by one thread at a time; make one per
- *     thread. Two contexts on one model give bit-identical maps. Each context maps the weights
- *     file itself: F32 tensors are shared through the page cache, F16/BF16 ones are converted
- *     per context.
+ *     thread. Two contexts on one model give bit-identical maps. The model's weights load with
+ *     its first context (F32 tensors mapped, F16/BF16 converted, short-input copies repacked)
+ *     and every context shares them: a context adds only its arena, ring and threads.
  *   - hm_maps and hm_buffer are owned by the caller, who frees them with hm_maps_free and
  *     hm_buffer_free; they are immutable and may be read from any thread.
  *   - Every pointer the library returns into a handle (hm_maps_data, hm_maps_token, ...) lives as
