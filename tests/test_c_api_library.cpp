@@ -122,7 +122,8 @@ TEST_CASE("the C++ face: streaming, words, errors as headmap::ApiError") {
     const headmap::Maps maps = model.capture("hello world", options);
     CHECK(layers == model.info().n_layer);
     CHECK(maps.tokens().front() == "[CLS]");
-    CHECK(maps.mean_heads(-1).size() == 16);
+    CHECK(maps.mean_heads(-1).values().size() == 16);
+    CHECK(maps.mean_heads(-1).values() == maps.map(-1, headmap::kHeadMean));
     try {
         (void)model.capture("hello", {.layers = "42"});
         FAIL("expected an error");

@@ -163,4 +163,104 @@ hm_status hm_render_stack(const hm_map_stack* stack, const hm_render_params* par
     });
 }
 
+hm_views_input hm_views_default_input(void) {
+    hm_views_input input;
+    std::memset(&input, 0, sizeof input);
+    const viz::RegionOptions regions;
+    input.circle_scale = 1.0f;
+    input.n_seeds = regions.n_seeds;
+    input.min_distance = regions.min_distance;
+    input.expansion_threshold = regions.expansion_threshold;
+    input.proximity_threshold = regions.proximity_threshold;
+    input.merge_threshold = regions.merge_threshold;
+    return input;
+}
+
+hm_status hm_render_views(const hm_views_input* input, const hm_render_params* params,
+                          hm_write_fn write, void* user_data) {
+    return api::call([&] {
+        api::require(input, "input");
+        api::require(write, "write");
+        api::require(input->maps, "input->maps");
+        const hm_render_params p = viz::params_or_default(params);
+        viz::check_common(p);
+        const hm_views_input& in = *input;
+        if (in.view < HM_VIEW_COMPARE || in.view > HM_VIEW_REGIONS)
+            throw Error("views view " + std::to_string(in.view) +
+                            " (expected HM_VIEW_COMPARE, _DIFFERENCE, _STABILITY, _EVOLUTION or "
+                            "_REGIONS)",
+                        Status::BadArgument);
+        const bool pair = in.view == HM_VIEW_COMPARE || in.view == HM_VIEW_DIFFERENCE;
+        const bool series = in.view == HM_VIEW_STABILITY || in.view == HM_VIEW_EVOLUTION;
+        if ((pair && in.n_maps != 2) || (series && (in.n_maps < 2 || in.n_maps > 4096)) ||
+            (in.view == HM_VIEW_REGIONS && in.n_maps != 1))
+            throw Error("views n_maps " + std::to_string(in.n_maps) + " (expected " +
+                            (pair     ? "2"
+                             : series ? "2..4096"
+                                      : "1") +
+                            " for this view)",
+                        Status::BadArgument);
+        if (in.rows < 1 || in.cols < 1 || in.rows > 8192 || in.cols > 8192)
+            throw Error("views maps of " + std::to_string(in.rows) + " x " +
+                            std::to_string(in.cols) + " (expected 1..8192 per side)",
+                        Status::OutOfRange);
+        std::vector<viz::MapView> maps;
+        const size_t count = size_t(in.rows) * size_t(in.cols);
+        for (int i = 0; i < in.n_maps; ++i) {
+            if (!in.maps[i])
+                throw Error("views maps[" + std::to_string(i) + "] is NULL", Status::BadArgument);
+            maps.push_back({std::span<const float>(in.maps[i], count), in.rows, in.cols});
+        }
+        const auto rows = viz::labels_or_numbers(in.row_labels, in.rows);
+        const auto cols = viz::labels_or_numbers(in.col_labels, in.cols);
+        const std::string colormap = p.colormap ? p.colormap : "viridis";
+        const std::string title = p.title ? p.title : "";
+        const viz::Font font = viz::font_of(p);
+        viz::Scene scene;
+        if (pair) {
+            if (!(in.circle_scale > 0.0f && in.circle_scale <= 100.0f))
+                throw Error(
+                    "views circle_scale " + std::to_string(in.circle_scale) + " (expected 0..100]",
+                    Status::BadArgument);
+            viz::CompareOptions o;
+            o.colormap = colormap, o.gamma = p.gamma, o.title = title;
+            o.scale = in.circle_scale;
+            o.signed_colors = in.signed_colors;
+            if (in.first_name) o.first_name = in.first_name;
+            if (in.second_name) o.second_name = in.second_name;
+            scene = in.view == HM_VIEW_COMPARE
+                        ? viz::compare(font, maps[0], maps[1], rows, cols, o)
+                        : viz::difference(font, maps[0], maps[1], rows, cols, o);
+        } else if (in.view == HM_VIEW_STABILITY) {
+            viz::StabilityOptions o;
+            o.colormap = colormap, o.gamma = p.gamma, o.title = title;
+            o.use_std = in.use_std;
+            o.from_white = in.from_white;
+            scene = viz::stability(font, maps, rows, cols, o);
+        } else if (in.view == HM_VIEW_EVOLUTION) {
+            viz::EvolutionOptions o;
+            o.colormap = colormap, o.gamma = p.gamma, o.title = title;
+            o.per_cell = in.per_cell;
+            scene = viz::evolution(font, maps, rows, cols, o);
+        } else {
+            if (in.n_seeds < 1 || in.n_seeds > 1000 || in.min_distance < 0 ||
+                in.proximity_threshold < 0 || !(in.expansion_threshold >= 0.0f) ||
+                !(in.merge_threshold >= 0.0f))
+                throw Error(
+                    "views region settings out of range (n_seeds 1..1000, distances and "
+                    "thresholds >= 0)",
+                    Status::BadArgument);
+            viz::RegionOptions r;
+            r.n_seeds = in.n_seeds, r.min_distance = in.min_distance;
+            r.expansion_threshold = in.expansion_threshold;
+            r.proximity_threshold = in.proximity_threshold;
+            r.merge_threshold = in.merge_threshold;
+            viz::HeatmapOptions o;
+            o.colormap = colormap, o.gamma = p.gamma, o.title = title, o.colorbar = p.colorbar;
+            scene = viz::regions(font, maps[0], viz::find_regions(maps[0], r), rows, cols, o);
+        }
+        viz::emit(scene, font, p, write, user_data);
+    });
+}
+
 }  // extern "C"

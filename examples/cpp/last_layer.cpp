@@ -10,7 +10,7 @@ int main(int argc, char** argv) {
     try {
         const auto model = headmap::Model::load();
         const auto maps = model.capture(text, {.layers = "-1"});
-        headmap::render_heatmap(maps, -1, headmap::kHeadMean, dir + "/heat.png");
+        headmap::render_heatmap(maps.mean_heads(-1), dir + "/heat.png");
         maps.save(dir + "/last_layer.npz");
         const hm_maps_info info = maps.info();
         std::printf("layer %d: %d heads x %d x %d -> %s/heat.png, %s/last_layer.npz\n",

@@ -312,6 +312,40 @@ typedef struct hm_map_stack {
 HM_API hm_status hm_render_stack(const hm_map_stack* stack, const hm_render_params* params,
                                  hm_write_fn write, void* user_data);
 
+/* IzzyViz's views over several maps of one shape (e.g. hm_maps_select of two heads, of one head
+ * in several runs or checkpoints), drawn with the params' colormap, gamma, title and font. */
+enum hm_view {
+    HM_VIEW_COMPARE = 1,    /* 2 maps: the first as background, circles coloured by the second,
+                               sized by |b - a| */
+    HM_VIEW_DIFFERENCE = 2, /* 2 maps: b - a on a diverging scale centred on 0 */
+    HM_VIEW_STABILITY = 3,  /* 2+ runs: mean background, circles sized by the standard error */
+    HM_VIEW_EVOLUTION = 4,  /* 2+ steps: mean background, a sparkline per cell */
+    HM_VIEW_REGIONS = 5     /* 1 map: the key regions found (seeds grown and merged), boxed */
+};
+typedef struct hm_views_input {
+    int view;                 /* an hm_view */
+    const float* const* maps; /* n_maps pointers, each rows * cols floats, row-major */
+    int n_maps;
+    int rows, cols;                /* 1..8192 each */
+    const char* const* row_labels; /* NULL: "0".."rows-1" */
+    const char* const* col_labels;
+    const char* first_name; /* compare: the legend's names of the two maps; NULL: "A", "B" */
+    const char* second_name;
+    float circle_scale; /* compare: circle radius factor (1) */
+    bool signed_colors; /* compare: two fixed colours for b > a and b < a */
+    bool use_std;       /* stability: the std instead of the standard error */
+    bool from_white;    /* stability: gradients start from white */
+    bool per_cell;      /* evolution: sparklines normalised per cell */
+    int n_seeds;        /* regions: seeds (5), at least min_distance (2) cells apart */
+    int min_distance;
+    float expansion_threshold; /* regions: grow while the mean stays above this share (0.9) */
+    int proximity_threshold;   /* regions: merge regions this close (2) ... */
+    float merge_threshold;     /* ... whose means are within this ratio (0.6) */
+} hm_views_input;
+HM_API hm_views_input hm_views_default_input(void);
+HM_API hm_status hm_render_views(const hm_views_input* input, const hm_render_params* params,
+                                 hm_write_fn write, void* user_data);
+
 /* The heatmap of one map (layer and head as in hm_maps_select), or the layer x head grid of every
  * held map; to a callback, to memory or to a file (atomically). */
 HM_API hm_status hm_render_heatmap(const hm_maps* maps, int layer, int head,

@@ -3,7 +3,7 @@
 //
 //   auto model = headmap::Model::load("gpt2");
 //   auto maps = model.capture("A new sentence", {.layers = "-1"});
-//   headmap::render_heatmap(maps, -1, headmap::kHeadMean, "heat.png");
+//   headmap::render_heatmap(maps.mean_heads(-1), "heat.png");
 //   maps.save("attn.npz");
 //
 // Threads: a Model may be shared by threads; a Context (Model::context()) belongs to one thread
@@ -53,6 +53,9 @@ struct CaptureOptions {
 };
 
 // Captured or read maps: (layers, heads, seq, seq) with their tokens.
+class Map;
+
+// Captured or saved maps. Immutable: copies share one hm_maps.
 class Maps {
   public:
     explicit Maps(hm_maps* maps) : maps_(maps, &hm_maps_free) {}
@@ -85,7 +88,10 @@ class Maps {
         check(hm_maps_select(maps_.get(), layer, head, out.data(), out.size()));
         return out;
     }
-    std::vector<float> mean_heads(int layer) const { return map(layer, kHeadMean); }
+    // One map to draw or read: a head of a layer, or the mean or max over its heads.
+    Map head(int layer, int head) const;
+    Map mean_heads(int layer) const;
+    Map max_heads(int layer) const;
     hm_head_stats stats(int layer, int head, double threshold = 0.01) const {
         hm_head_stats s{};
         check(hm_head_stats_compute(maps_.get(), layer, head, threshold, &s));
@@ -109,8 +115,32 @@ class Maps {
     const hm_maps* get() const { return maps_.get(); }
 
   private:
-    std::unique_ptr<hm_maps, void (*)(hm_maps*)> maps_;
+    std::shared_ptr<hm_maps> maps_;
 };
+
+// One (seq, seq) map of a Maps (which it keeps alive): what render_heatmap draws.
+class Map {
+  public:
+    Map(Maps maps, int layer, int head) : maps_(std::move(maps)), layer_(layer), head_(head) {}
+    std::vector<float> values() const { return maps_.map(layer_, head_); }
+    const Maps& maps() const { return maps_; }
+    int layer() const { return layer_; }
+    int head() const { return head_; }
+
+  private:
+    Maps maps_;
+    int layer_, head_;
+};
+
+inline Map Maps::head(int layer, int head) const {
+    return Map(*this, layer, head);
+}
+inline Map Maps::mean_heads(int layer) const {
+    return Map(*this, layer, kHeadMean);
+}
+inline Map Maps::max_heads(int layer) const {
+    return Map(*this, layer, kHeadMax);
+}
 
 namespace detail {
 inline bool forward_layer(void* user, int layer, int heads, int n_q, int n_k, const float* maps) {
@@ -194,6 +224,10 @@ inline void render_heatmap(const Maps& maps, int layer, int head, const std::str
     hm_render_params p = params;
     p.format = HM_FORMAT_AUTO;
     check(hm_render_heatmap_file(maps.get(), layer, head, &p, path.c_str()));
+}
+inline void render_heatmap(const Map& map, const std::string& path,
+                           const hm_render_params& params = hm_render_default_params()) {
+    render_heatmap(map.maps(), map.layer(), map.head(), path, params);
 }
 inline void render_grid(const Maps& maps, const std::string& path,
                         const hm_render_params& params = hm_render_default_params()) {

@@ -424,6 +424,68 @@ static void test_render(const hm_maps* maps) {
     CHECK_STATUS(hm_render_stack(&stack, NULL, count_bytes, &written), HM_ERR_OUT_OF_RANGE);
 }
 
+/* The views over several maps: every view draws in every format, and each rule is checked. */
+static void test_views(void) {
+    const float a[9] = {0.7f, 0.2f, 0.1f, 0.1f, 0.8f, 0.1f, 0.3f, 0.3f, 0.4f};
+    const float b[9] = {0.5f, 0.4f, 0.1f, 0.2f, 0.6f, 0.2f, 0.1f, 0.1f, 0.8f};
+    const float c[9] = {0.6f, 0.3f, 0.1f, 0.0f, 0.9f, 0.1f, 0.2f, 0.2f, 0.6f};
+    const float* maps[3] = {a, b, c};
+    const char* tokens[3] = {"The",
+                             "\xc4\xa0"
+                             "cat",
+                             "<sat>&"};
+    const int views[5] = {HM_VIEW_COMPARE, HM_VIEW_DIFFERENCE, HM_VIEW_STABILITY, HM_VIEW_EVOLUTION,
+                          HM_VIEW_REGIONS};
+    const int counts[5] = {2, 2, 3, 3, 1};
+    const int formats[3] = {HM_FORMAT_PNG, HM_FORMAT_SVG, HM_FORMAT_PDF};
+    for (int v = 0; v < 5; ++v) {
+        hm_views_input in = hm_views_default_input();
+        CHECK(in.circle_scale == 1.0f && in.n_seeds == 5);
+        in.view = views[v];
+        in.maps = maps;
+        in.n_maps = counts[v];
+        in.rows = in.cols = 3;
+        in.row_labels = in.col_labels = tokens;
+        for (int f = 0; f < 3; ++f) {
+            hm_render_params p = hm_render_default_params();
+            p.format = formats[f];
+            size_t written = 0;
+            CHECK_STATUS(hm_render_views(&in, &p, count_bytes, &written), HM_OK);
+            CHECK(written > 100);
+        }
+        size_t written = 0;
+        CHECK_STATUS(hm_render_views(&in, NULL, refuse_bytes, &written), HM_ERR_CANCELLED);
+        in.n_maps = counts[v] == 1 ? 2 : 1; /* too many for regions, too few for the others */
+        CHECK_STATUS(hm_render_views(&in, NULL, count_bytes, &written), HM_ERR_BAD_ARGUMENT);
+        in.n_maps = counts[v];
+        in.rows = 0;
+        CHECK_STATUS(hm_render_views(&in, NULL, count_bytes, &written), HM_ERR_OUT_OF_RANGE);
+    }
+    hm_views_input in = hm_views_default_input();
+    size_t written = 0;
+    in.maps = maps;
+    in.n_maps = 2;
+    in.rows = in.cols = 3;
+    CHECK_STATUS(hm_render_views(&in, NULL, count_bytes, &written),
+                 HM_ERR_BAD_ARGUMENT); /* view 0 */
+    in.view = HM_VIEW_COMPARE;
+    in.circle_scale = 0.0f;
+    CHECK_STATUS(hm_render_views(&in, NULL, count_bytes, &written), HM_ERR_BAD_ARGUMENT);
+    in.circle_scale = 1.0f;
+    const float* holes[2] = {a, NULL};
+    in.maps = holes;
+    CHECK_STATUS(hm_render_views(&in, NULL, count_bytes, &written), HM_ERR_BAD_ARGUMENT);
+    CHECK(strstr(hm_last_error(), "maps[1]") != NULL);
+    in.maps = NULL;
+    CHECK_STATUS(hm_render_views(&in, NULL, count_bytes, &written), HM_ERR_BAD_ARGUMENT);
+    CHECK_STATUS(hm_render_views(NULL, NULL, count_bytes, &written), HM_ERR_BAD_ARGUMENT);
+    in.view = HM_VIEW_REGIONS;
+    in.maps = maps;
+    in.n_maps = 1;
+    in.n_seeds = 0;
+    CHECK_STATUS(hm_render_views(&in, NULL, count_bytes, &written), HM_ERR_BAD_ARGUMENT);
+}
+
 static void test_pair(void) {
     hm_model* bert = NULL;
     CHECK_STATUS(hm_model_load("tests/data/bert-tiny", NULL, &bert), HM_OK);
@@ -446,6 +508,7 @@ static void test_pair(void) {
 
 int main(void) {
     test_version_and_statuses();
+    test_views();
     test_null_handles();
     test_bad_models();
     hm_model* model = load_tiny();
