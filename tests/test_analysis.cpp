@@ -3,7 +3,7 @@
 
 #include <cmath>
 
-#include "engine/analysis.h"
+#include "engine/analysis/analysis.h"
 #include "headmap/error.hpp"
 
 using namespace headmap;

@@ -3,7 +3,7 @@
 #include <doctest/doctest.h>
 
 #include "cli_test_support.h"
-#include "engine/flow.h"
+#include "engine/analysis/flow.h"
 
 using namespace cli_test;
 

@@ -5,7 +5,7 @@
 #include <cstring>
 
 #include "cli_test_support.h"
-#include "engine/modularity.h"
+#include "engine/analysis/modularity.h"
 
 using namespace cli_test;
 

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/analysis.h"
+#include "engine/analysis/analysis.h"
 #include "engine/config.h"
 #include "engine/cuda_forward.h"
 #include "engine/engine.h"

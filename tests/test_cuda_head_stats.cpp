@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/analysis.h"
+#include "engine/analysis/analysis.h"
 #include "headmap/error.hpp"
 #include "kernels/cuda/kernels.h"
 #include "kernels/cuda/runtime.h"

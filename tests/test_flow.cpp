@@ -1,5 +1,5 @@
 // Attention flow against values worked out by hand and against a plain Edmonds-Karp max flow on
-// the explicit graph of all (L + 1) x S nodes, written here independently of engine/flow.cpp.
+// the explicit graph of all (L + 1) x S nodes, written here independently of engine/analysis/flow.cpp.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "engine/analysis.h"
-#include "engine/flow.h"
+#include "engine/analysis/analysis.h"
+#include "engine/analysis/flow.h"
 #include "headmap/error.hpp"
 
 using namespace headmap;

@@ -1,4 +1,4 @@
-// The fast statistics path (engine/head_stats.cpp) against the reference definition on random
+// The fast statistics path (engine/analysis/head_stats.cpp) against the reference definition on random
 // maps of several sizes, causal and not, with zeros, ties and junk above the diagonal; the fast
 // logarithm against std::log; the radix select against a sort; threads against one thread.
 #include <doctest/doctest.h>
@@ -12,9 +12,9 @@
 #include <string>
 #include <vector>
 
-#include "engine/analysis.h"
-#include "engine/fast_log.h"
-#include "engine/head_stats_internal.h"
+#include "engine/analysis/analysis.h"
+#include "engine/analysis/fast_log.h"
+#include "engine/analysis/head_stats_internal.h"
 #include "headmap/error.hpp"
 
 using namespace headmap;

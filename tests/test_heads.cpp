@@ -1,4 +1,4 @@
-// engine/heads.h: robust scaling, Ward linkage and its cut, medoids, ranking and the 2-D PCA, on
+// engine/analysis/heads.h: robust scaling, Ward linkage and its cut, medoids, ranking and the 2-D PCA, on
 // hand-worked cases and against numpy/scipy/scikit-learn (tests/data/heads/reference.json, made
 // by tools/reference/make_heads_fixtures.py).
 #include <doctest/doctest.h>
@@ -9,7 +9,7 @@
 #include <random>
 #include <vector>
 
-#include "engine/heads.h"
+#include "engine/analysis/heads.h"
 #include "headmap/error.hpp"
 #include "test_support.h"
 

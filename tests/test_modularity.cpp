@@ -9,7 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
-#include "engine/modularity.h"
+#include "engine/analysis/modularity.h"
 #include "headmap/error.hpp"
 #include "test_support.h"
 

@@ -1,4 +1,4 @@
-// Word-level maps (engine/words.h): the merge against hand-computed values and a naive loop, its
+// Word-level maps (engine/analysis/words.h): the merge against hand-computed values and a naive loop, its
 // invariants, and the grouping against Hugging Face's word_ids() (tests/data/words/, made by
 // tools/reference/make_word_fixtures.py) for GPT-2, BERT and RoBERTa token strings.
 #include <doctest/doctest.h>
@@ -8,7 +8,7 @@
 #include <random>
 
 #include "engine/tokenizer_dir.h"
-#include "engine/words.h"
+#include "engine/analysis/words.h"
 #include "headmap/error.hpp"
 #include "test_support.h"
 #include "tokenizer/tokenizer.h"

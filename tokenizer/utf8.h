@@ -26,7 +26,7 @@ struct DecodedChar {
 std::string sanitize(std::string_view bytes);
 
 // Like sanitize(), but every byte of an invalid subsequence becomes `replacement` (ASCII), so byte
-// offsets into `bytes` stay valid in the result (engine/words.cpp re-splits joined token bytes).
+// offsets into `bytes` stay valid in the result (engine/analysis/words.cpp re-splits joined token bytes).
 std::string replace_invalid_bytes(std::string_view bytes, char replacement);
 
 // Decodes UTF-8 that is known to be valid (the output of sanitize()).

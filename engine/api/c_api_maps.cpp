@@ -5,7 +5,7 @@
 #include <cstring>
 #include <limits>
 
-#include "engine/analysis.h"
+#include "engine/analysis/analysis.h"
 #include "engine/api/handles.h"
 #include "engine/capture/export.h"
 #include "engine/capture/saved_maps.h"

@@ -9,7 +9,7 @@
 #include "engine/capture/capture.h"
 #include "engine/capture/selection.h"
 #include "engine/model_files.h"
-#include "engine/words.h"
+#include "engine/analysis/words.h"
 #include "headmap/error.hpp"
 
 using namespace headmap;

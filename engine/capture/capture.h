@@ -14,7 +14,7 @@
 #include "engine/capture/attention_maps.h"
 #include "engine/config.h"
 #include "engine/engine.h"
-#include "engine/words.h"
+#include "engine/analysis/words.h"
 #include "tokenizer/tokenizer.h"
 
 namespace headmap {
@@ -65,7 +65,7 @@ std::vector<std::string> token_strings(const Tokenizer& tokenizer, std::span<con
 struct CaptureOptions {
     std::string layers = "all";  // a selection (selection.h)
     std::string heads = "all";
-    bool words = false;  // merge sub-word tokens into words (engine/words.h has the rule)
+    bool words = false;  // merge sub-word tokens into words (engine/analysis/words.h has the rule)
 };
 
 // Receives each selected layer's maps as they leave the ring: (n_heads, n_q, n_k), n_q == n_k,

@@ -3,7 +3,7 @@
 #include <cstring>
 #include <limits>
 
-#include "engine/analysis.h"
+#include "engine/analysis/analysis.h"
 #include "engine/capture/selection.h"
 #include "engine/output_file.h"
 #include "engine/safetensors.h"

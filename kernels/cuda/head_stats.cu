@@ -1,5 +1,5 @@
 // Per-head statistics of F32 attention maps already on the device (kernels.h: head_stats), with
-// the definitions of analysis::head_stats_reference (engine/head_stats.cpp) field by field.
+// the definitions of analysis::head_stats_reference (engine/analysis/head_stats.cpp) field by field.
 //
 // One block per head, kThreads threads, nothing allocated: every partial result lives in
 // registers and shared memory. The block reads its map (S, S) in these passes:
@@ -36,7 +36,7 @@ constexpr int kBins = 256;  // one radix digit of 8 bits
 constexpr int kMaxSeq = 65535;
 
 // A float's bits as an unsigned key in the same order (negatives flipped, -0 just below +0), as
-// engine/head_stats.cpp's order_key: softmax entries are >= 0, but a -0 must not sort on top.
+// engine/analysis/head_stats.cpp's order_key: softmax entries are >= 0, but a -0 must not sort on top.
 __device__ __forceinline__ uint32_t order_key(float v) {
     const uint32_t bits = __float_as_uint(v);
     return bits ^ ((bits >> 31) ? 0xffffffffu : 0x80000000u);

@@ -59,7 +59,7 @@ void attention_reference(cudaStream_t stream, float* ctx, float* maps, const flo
 void softmax_rows(cudaStream_t stream, float* maps, int H, int S, bool causal);
 
 // Per-head statistics of F32 maps (H, S, S) already on the device, so `stats` needs no map
-// transfer. Same definitions as analysis::head_stats_reference (engine/head_stats.cpp): over
+// transfer. Same definitions as analysis::head_stats_reference (engine/analysis/head_stats.cpp): over
 // allowed entries only (causal: j <= i). out (H, kHeadStatFields) doubles in HeadStatField order;
 // column_sums (H, S) doubles, or null to skip them.
 enum HeadStatField {

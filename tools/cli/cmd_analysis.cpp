@@ -5,8 +5,8 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "engine/analysis.h"
-#include "engine/flow.h"
+#include "engine/analysis/analysis.h"
+#include "engine/analysis/flow.h"
 #include "engine/output_file.h"
 #include "headmap/error.hpp"
 #include "tools/cli/commands.h"

@@ -16,9 +16,9 @@
 #include <functional>
 #include <thread>
 
-#include "engine/analysis.h"
-#include "engine/flow.h"
-#include "engine/modularity.h"
+#include "engine/analysis/analysis.h"
+#include "engine/analysis/flow.h"
+#include "engine/analysis/modularity.h"
 #include "headmap/error.hpp"
 #include "kernels/cpu/fast_math.h"
 #include "tools/cli/args.h"

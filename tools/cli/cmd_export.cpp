@@ -7,7 +7,7 @@
 #include "engine/engine.h"
 #include "engine/output_file.h"
 #include "engine/safetensors.h"
-#include "engine/words.h"
+#include "engine/analysis/words.h"
 #include "headmap/error.hpp"
 #include "tools/cli/commands.h"
 #include "tools/cli/model_input.h"

@@ -6,8 +6,8 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
-#include "engine/analysis.h"
-#include "engine/heads.h"
+#include "engine/analysis/analysis.h"
+#include "engine/analysis/heads.h"
 #include "headmap/error.hpp"
 #include "tools/cli/commands.h"
 #include "tools/cli/head_table.h"

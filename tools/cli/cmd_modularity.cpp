@@ -1,9 +1,9 @@
 // headmap modularity: each head's map as a weighted token graph, its Louvain communities and
-// their modularity Q (engine/modularity.h), printed per head; --out draws modularity by layer.
+// their modularity Q (engine/analysis/modularity.h), printed per head; --out draws modularity by layer.
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
-#include "engine/modularity.h"
+#include "engine/analysis/modularity.h"
 #include "headmap/error.hpp"
 #include "tools/cli/commands.h"
 #include "tools/cli/modularity_view.h"

@@ -9,8 +9,8 @@
 #include <filesystem>
 #include <numeric>
 
-#include "engine/analysis.h"
-#include "engine/heads.h"
+#include "engine/analysis/analysis.h"
+#include "engine/analysis/heads.h"
 #include "engine/output_file.h"
 #include "headmap/error.hpp"
 #include "tools/cli/commands.h"

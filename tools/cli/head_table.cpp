@@ -23,10 +23,10 @@
 #include <mutex>
 #include <thread>
 
-#include "engine/analysis.h"
+#include "engine/analysis/analysis.h"
 #include "engine/architecture.h"
 #include "engine/engine.h"
-#include "engine/words.h"
+#include "engine/analysis/words.h"
 #include "headmap/error.hpp"
 #include "tools/cli/model_input.h"
 

@@ -2,7 +2,7 @@
 // computed by a model (--model/--text/--pair as export takes them; with no --model, the embedded
 // default weights/gpt2-tiny-headmap) or read from saved maps (--from FILE.npy|.safetensors, with
 // --tokens for the labels and --split N for a sentence pair whose first segment has N tokens).
-// --words merges the sub-word tokens into words (engine/words.h has the rule).
+// --words merges the sub-word tokens into words (engine/analysis/words.h has the rule).
 #pragma once
 
 #include <filesystem>

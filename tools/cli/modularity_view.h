@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/modularity.h"
+#include "engine/analysis/modularity.h"
 #include "viz/font.h"
 #include "viz/scene.h"
 

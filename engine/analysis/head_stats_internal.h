@@ -1,10 +1,10 @@
-// The pieces of the fast statistics path (engine/head_stats.cpp) that tests check on their own.
+// The pieces of the fast statistics path (engine/analysis/head_stats.cpp) that tests check on their own.
 #pragma once
 
 #include <cstddef>
 #include <span>
 
-#include "engine/analysis.h"
+#include "engine/analysis/analysis.h"
 
 namespace headmap::analysis::detail {
 

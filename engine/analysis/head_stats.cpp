@@ -1,7 +1,7 @@
 // Per-head attention statistics (analysis.h): the reference definition and the fast path.
 //
 // The fast path visits each row while it is in L1: an element-wise loop that GCC vectorises
-// (the logarithm in float, engine/fast_log.h; products and terms in double), then the sums in
+// (the logarithm in float, engine/analysis/fast_log.h; products and terms in double), then the sums in
 // double lanes, so it agrees with the reference to ~1e-13 except the entropy (~1e-8, from the
 // float logarithm of the mantissa). top5_mass needs the exact k-th largest of n allowed entries:
 // a sample of the map gives a floor just below it (~7% of the entries pass), each row's entries
@@ -20,10 +20,10 @@
 #include <optional>
 #include <thread>
 
-#include "engine/analysis.h"
+#include "engine/analysis/analysis.h"
 #include "engine/engine.h"
-#include "engine/fast_log.h"
-#include "engine/head_stats_internal.h"
+#include "engine/analysis/fast_log.h"
+#include "engine/analysis/head_stats_internal.h"
 #include "headmap/error.hpp"
 
 namespace headmap::analysis {

@@ -1,4 +1,4 @@
-#include "engine/flow.h"
+#include "engine/analysis/flow.h"
 
 #include <algorithm>
 #include <atomic>

@@ -1,4 +1,4 @@
-#include "engine/heads.h"
+#include "engine/analysis/heads.h"
 
 #include <algorithm>
 #include <cmath>

@@ -27,7 +27,7 @@ struct HeadStats {
     std::vector<double> column_sums;  // (S): attention each key receives (hubs)
 };
 
-// Statistics (engine/head_stats.cpp). Two paths give the same numbers: the fast one (head_stats,
+// Statistics (engine/analysis/head_stats.cpp). Two paths give the same numbers: the fast one (head_stats,
 // all_head_stats) is within 1e-6 absolute of the reference on every metric (tests check it on
 // random maps, causal and not, with and without zeros); top5_mass's k-th largest entry is exact,
 // ties included. Maps are expected to hold finite values (with NaN the two paths may differ).
@@ -66,7 +66,7 @@ std::vector<double> metric_values(const HeadStats& stats);
 
 enum class HeadFusion { Mean, Max, Min };
 
-// The per-layer step that rollout and flow (engine/flow.h) share (Abnar & Zuidema, 2020).
+// The per-layer step that rollout and flow (engine/analysis/flow.h) share (Abnar & Zuidema, 2020).
 // maps: (L, H, S, S) of consecutive layers from the first. Per layer: fuse heads; zero the lowest
 // `discard_ratio` share of the fused entries (ties broken by position; entry (0, 0), the first
 // token on itself, is never zeroed, as in the widely used reference implementation);

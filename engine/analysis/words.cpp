@@ -1,4 +1,4 @@
-#include "engine/words.h"
+#include "engine/analysis/words.h"
 
 #include <algorithm>
 #include <array>

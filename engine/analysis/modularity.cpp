@@ -1,4 +1,4 @@
-#include "engine/modularity.h"
+#include "engine/analysis/modularity.h"
 
 #include <algorithm>
 #include <cmath>
@@ -6,7 +6,7 @@
 #include <string>
 #include <thread>
 
-#include "engine/analysis.h"
+#include "engine/analysis/analysis.h"
 #include "headmap/error.hpp"
 #include "kernels/cpu/thread_pool.h"
 

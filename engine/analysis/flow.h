@@ -45,7 +45,7 @@
 #include <span>
 #include <vector>
 
-#include "engine/analysis.h"
+#include "engine/analysis/analysis.h"
 
 namespace headmap::analysis {
 
