@@ -89,7 +89,7 @@ const CudaModuleApi* module(std::string* why) {
 const CudaModuleApi& require_module() {
     std::string why;
     const CudaModuleApi* api = module(&why);
-    if (!api) throw Error("--device cuda: " + why);
+    if (!api) throw Error("the CUDA backend is not available: " + why, Status::NoDevice);
     return *api;
 }
 
@@ -151,7 +151,10 @@ bool CudaForward::available(std::string* why) {
 }
 
 CudaForward::CudaForward(const ModelConfig&, const ArchSpec&, const ModelWeights&, int, int, bool) {
-    throw Error("--device cuda: this headmap was built without CUDA (rebuild where nvcc is found)");
+    throw Error(
+        "a CUDA device was asked for, but this headmap was built without CUDA (rebuild "
+        "where nvcc is found)",
+        Status::NoDevice);
 }
 
 CudaForward::~CudaForward() = default;
@@ -163,17 +166,20 @@ std::string CudaForward::device() const {
 }
 ForwardResult CudaForward::forward(const ForwardRequest&, int, AttentionRing&, std::span<float>,
                                    std::span<float>) {
-    throw Error("--device cuda: this headmap was built without CUDA");
+    throw Error("a CUDA device was asked for, but this headmap was built without CUDA",
+                Status::NoDevice);
 }
 void CudaForward::set_timing(bool) {}
 CudaTiming CudaForward::last_timing() const {
     return {};
 }
 CudaBandwidth CudaForward::measure_bandwidth(size_t) {
-    throw Error("--device cuda: this headmap was built without CUDA");
+    throw Error("a CUDA device was asked for, but this headmap was built without CUDA",
+                Status::NoDevice);
 }
 AttentionKernelTimes bench_attention_kernels(const AttentionShape&, int) {
-    throw Error("--device cuda: this headmap was built without CUDA");
+    throw Error("a CUDA device was asked for, but this headmap was built without CUDA",
+                Status::NoDevice);
 }
 
 }  // namespace headmap

@@ -250,13 +250,14 @@ bool available(std::string* why) {
 CudaForward::State* create(const ModelConfig& config, const ArchSpec& arch,
                            const ModelWeights& weights, int max_seq, int ring_slots, bool fast) {
     std::string why;
-    if (!available(&why)) throw Error("--device cuda: no CUDA device (" + why + ")");
+    if (!available(&why)) throw Error("no CUDA device (" + why + ")", Status::NoDevice);
     const int D = config.head_dim();
     if (max_seq > cuda::attention_max_seq(D))
-        throw Error("--device cuda: the attention kernel takes at most " +
-                    std::to_string(cuda::attention_max_seq(D)) + " tokens at head size " +
-                    std::to_string(D) + ", the model allows " + std::to_string(max_seq) +
-                    " (pass a shorter --max-seq)");
+        throw Error("the CUDA attention kernel takes at most " +
+                        std::to_string(cuda::attention_max_seq(D)) + " tokens at head size " +
+                        std::to_string(D) + ", the model allows " + std::to_string(max_seq) +
+                        " (a smaller max_seq, or the CPU)",
+                    Status::OutOfRange);
     auto state = std::make_unique<CudaForward::State>(config, arch, weights, max_seq, fast);
     CudaForward::State& st = *state;
     // One upload of every tensor, in a single allocation.

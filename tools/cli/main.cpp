@@ -52,6 +52,11 @@ int main(int argc, char** argv) {
         return run(std::vector<std::string>(argv + 1, argv + argc));
     } catch (const std::bad_alloc&) {
         print_error("out of memory");
+    } catch (const headmap::Error& e) {
+        // The library speaks of devices; the option that asked for one is --device cuda.
+        print_error(e.status() == headmap::Status::NoDevice
+                        ? "--device cuda: " + std::string(e.what())
+                        : std::string(e.what()));
     } catch (const std::exception& e) {  // headmap::Error and the few std errors left
         print_error(e.what());
     }
