@@ -209,11 +209,12 @@ void TokenMap::reserve(size_t entries) {
     entries_.reserve(entries);
     size_t slots = 16;
     while (slots < 2 * entries) slots *= 2;
-    if (slots > slots_.size()) {
-        slots_.assign(slots, Slot{});
-        for (size_t i = 0; i < entries_.size(); ++i)
-            slots_[slot_of(key(entries_[i]), entries_[i].hash)] = {
-                uint32_t(i + 1), uint32_t(entries_[i].hash >> 32)};
+    if (slots <= slots_.size()) return;
+    slots_.assign(slots, Slot{});
+    for (size_t i = 0; i < entries_.size(); ++i) {
+        const Entry& entry = entries_[i];
+        slots_[slot_of(key(entry), entry.hash)] = {uint32_t(i + 1), uint32_t(entry.hash >> 32),
+                                                   entry.offset, entry.length, entry.id};
     }
 }
 
@@ -222,10 +223,10 @@ size_t TokenMap::slot_of(std::string_view token, uint64_t hash) const {
     const auto tag = uint32_t(hash >> 32);
     for (size_t slot = hash & mask;; slot = (slot + 1) & mask) {
         const Slot& candidate = slots_[slot];
-        if (candidate.index_plus_1 == 0) return slot;
-        if (candidate.tag != tag) continue;
-        const Entry& entry = entries_[candidate.index_plus_1 - 1];
-        if (entry.hash == hash && key(entry) == token) return slot;
+        if (candidate.entry_plus_1 == 0) return slot;
+        if (candidate.tag == tag && candidate.length == token.size() &&
+            std::string_view(bytes_).substr(candidate.offset, candidate.length) == token)
+            return slot;
     }
 }
 
@@ -233,32 +234,34 @@ void TokenMap::grow() {
     reserve(std::max<size_t>(16, entries_.size() * 2));
 }
 
-TokenMap::Entry* TokenMap::insert(std::string_view token) {
+TokenMap::Slot& TokenMap::insert(std::string_view token) {
     if (2 * (entries_.size() + 1) > slots_.size()) grow();
     if (bytes_.size() + token.size() > UINT32_MAX || entries_.size() >= size_t(INT32_MAX))
         throw Error("a vocabulary over 4 GiB of token text or 2^31 tokens", Status::OutOfRange);
     const uint64_t hash = std::hash<std::string_view>{}(token);
     Slot& slot = slots_[slot_of(token, hash)];
-    if (slot.index_plus_1 != 0) return &entries_[slot.index_plus_1 - 1];
-    slot = {uint32_t(entries_.size() + 1), uint32_t(hash >> 32)};
-    entries_.push_back({hash, uint32_t(bytes_.size()), uint32_t(token.size()), -1});
+    if (slot.entry_plus_1 != 0) return slot;
+    const auto offset = uint32_t(bytes_.size()), length = uint32_t(token.size());
+    entries_.push_back({hash, offset, length, -1});
     bytes_.append(token);
-    return &entries_.back();
+    slot = {uint32_t(entries_.size()), uint32_t(hash >> 32), offset, length, -1};
+    return slot;
 }
 
 const int32_t* TokenMap::find(std::string_view token) const {
     if (slots_.empty()) return nullptr;
     const Slot& slot = slots_[slot_of(token, std::hash<std::string_view>{}(token))];
-    return slot.index_plus_1 == 0 ? nullptr : &entries_[slot.index_plus_1 - 1].id;
+    return slot.entry_plus_1 == 0 ? nullptr : &slot.id;
 }
 
 void TokenMap::insert_or_assign(std::string_view token, int32_t id) {
-    insert(token)->id = id;
+    Slot& slot = insert(token);
+    slot.id = entries_[slot.entry_plus_1 - 1].id = id;
 }
 
 void TokenMap::try_emplace(std::string_view token, int32_t id) {
-    Entry* entry = insert(token);
-    if (entry->id < 0) entry->id = id;
+    Slot& slot = insert(token);
+    if (slot.id < 0) slot.id = entries_[slot.entry_plus_1 - 1].id = id;
 }
 
 TokenMap parse_vocab_json(std::string_view json_text, const std::string& where) {

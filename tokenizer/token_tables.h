@@ -64,15 +64,18 @@ class TokenMap {
     // The slot holding `token` or the empty slot where it would go.
     size_t slot_of(std::string_view token, uint64_t hash) const;
     void grow();
-    Entry* insert(std::string_view token);  // the entry for `token`, id unset when new
+    struct Slot;
+    Slot& insert(std::string_view token);  // the slot of `token`, id -1 when new
 
     std::string bytes_;
     std::vector<Entry> entries_;
-    // Entry index + 1 (0: empty) and the hash's high bits, so probes rarely touch entries_; a
-    // power of two in size, at most half full.
+    // The open-addressing index: a power of two in size, at most half full. A slot repeats its
+    // entry's key position and id, so a lookup reads the slot and the key bytes only.
     struct Slot {
-        uint32_t index_plus_1 = 0;
-        uint32_t tag = 0;
+        uint32_t entry_plus_1 = 0;  // 0: empty
+        uint32_t tag = 0;           // the hash's high bits
+        uint32_t offset = 0, length = 0;
+        int32_t id = -1;
     };
     std::vector<Slot> slots_;
 };
