@@ -27,34 +27,45 @@ struct Component {
 
 struct Glyph {
     enum class Kind : uint8_t { Empty, Simple, Composite } kind = Kind::Empty;
-    uint64_t vertices = 0;        // stb_vertex count of the outline (composites: once resolved)
+    uint64_t vertices = 0;        // stb_vertices of the outline, at most (composites: resolved)
     uint64_t work = 0;            // vertices allocated and copied building it
     double reach = 0;             // largest |coordinate| of any vertex
     size_t first = 0, count = 0;  // its components
     uint8_t state = 0;            // composites: 0 unresolved, 1 resolving, 2 resolved
 };
 
-[[noreturn]] void past_outline(const Table& glyph, const std::string& name,
-                               const std::string& part) {
-    fail(name + "'s outline (" + num(glyph.size()) + " bytes) ends inside its " + part);
+// Messages name glyphs by index; built only on failure, as every glyph of a font is read.
+std::string glyph_name(uint32_t g) {
+    return "glyph " + num(g);
 }
 
-// A simple glyph, read as stb reads it (flags, then x, then y), and its vertices counted as stb
-// emits them: move, line and curve points, implied on-curve midpoints and closing segments.
-void read_simple(const Table& glyph, int contours, Glyph& out, const std::string& name) {
+[[noreturn]] void past_outline(const Table& glyph, uint32_t g, const std::string& part) {
+    fail(glyph_name(g) + "'s outline (" + num(glyph.size()) + " bytes) ends inside its " + part);
+}
+
+// Per-glyph arrays, kept between glyphs.
+struct Scratch {
+    std::vector<uint32_t> end_points;
+    std::vector<uint8_t> flags;
+};
+
+// A simple glyph, read as stb reads it: end points, instructions skipped, flags (with repeats),
+// then x and then y coordinates, all inside the glyph's loca extent.
+void read_simple(const Table& glyph, int contours, Glyph& out, uint32_t g, Scratch& scratch) {
     const auto at = [&](uint64_t where, const char* what) {
-        if (!glyph.has(where, 1)) past_outline(glyph, name, what);
+        if (!glyph.has(where, 1)) past_outline(glyph, g, what);
         return glyph.raw8(where);
     };
     const uint64_t ends = 10;
-    if (!glyph.has(ends, 2 * uint64_t(contours) + 2))
-        past_outline(glyph, name, "contour end points");
-    std::vector<uint32_t> end_points(static_cast<size_t>(contours));
+    if (!glyph.has(ends, 2 * uint64_t(contours) + 2)) past_outline(glyph, g, "contour end points");
+    std::vector<uint32_t>& end_points = scratch.end_points;
+    end_points.resize(static_cast<size_t>(contours));
     for (int c = 0; c < contours; ++c) end_points[size_t(c)] = glyph.raw16(ends + 2 * c);
     const uint32_t n = 1 + end_points.back();
     uint64_t p = ends + 2 * uint64_t(contours);
     p += 2 + glyph.raw16(p);  // past the instructions
-    std::vector<uint8_t> flags(n);
+    std::vector<uint8_t>& flags = scratch.flags;
+    flags.resize(n);
     for (uint32_t i = 0, repeat = 0; i < n; ++i) {
         if (repeat == 0) {
             flags[i] = uint8_t(at(p++, "point flags"));
@@ -64,7 +75,7 @@ void read_simple(const Table& glyph, int contours, Glyph& out, const std::string
             --repeat;
         }
     }
-    double reach = 0;
+    int reach = 0;
     for (const auto& [short_bit, same_bit] : {std::pair{2, 16}, std::pair{4, 32}}) {
         int32_t v = 0;
         for (uint32_t i = 0; i < n; ++i) {
@@ -76,56 +87,40 @@ void read_simple(const Table& glyph, int contours, Glyph& out, const std::string
                 v += int16_t(glyph.raw16(p));
                 p += 2;
             }
-            reach = std::max(reach, std::abs(double(int16_t(v))));
+            reach = std::max(reach, std::abs(int(int16_t(v))));  // stb keeps int16 coordinates
         }
     }
-    // The vertex loop: contours start at i == next_move; one that starts off the curve looks at
-    // the next point, which for the file's last point is past stb's vertex array.
-    const uint64_t capacity = n + 2 * uint64_t(contours);
-    uint64_t vertices = 0;
-    bool was_off = false, start_off = false;
-    uint32_t next_move = 0, j = 0;
-    for (uint32_t i = 0; i < n; ++i) {
-        const bool on = flags[i] & 1;
-        if (next_move == i) {
-            if (i != 0) vertices += start_off ? (was_off ? 2 : 1) : 1;
-            start_off = !on;
-            if (start_off) {
-                if (i + 1 >= n)
-                    fail(name + "'s last contour starts off the curve with no point after it");
-                if (flags[i + 1] & 1) ++i;
-            }
-            ++vertices;
-            was_off = false;
-            if (j >= uint32_t(contours)) fail(name + "'s contours do not match its end points");
-            next_move = 1 + end_points[j++];
-        } else {
-            if (!on) {
-                if (was_off) ++vertices;
-                was_off = true;
-            } else {
-                ++vertices;
-                was_off = false;
-            }
+    // stb's vertex loop starts a contour where i reaches the previous end point + 1. A contour
+    // that starts off the curve looks at the next point (and skips it when it is on the curve),
+    // which for the last point is one past stb's vertex array. Whatever the end points, stb
+    // writes at most capacity = n + 2 * contours vertices, which bounds the outline here.
+    for (uint64_t start = 0, j = 0; start < n;) {
+        uint64_t i = start;
+        if (!(flags[i] & 1)) {
+            if (i + 1 >= n)
+                fail(glyph_name(g) + "'s last contour starts off the curve with no point after it");
+            if (flags[i + 1] & 1) ++i;
         }
+        if (j >= uint64_t(contours))
+            fail(glyph_name(g) + "'s contours do not match its end points");
+        const uint64_t next = 1 + uint64_t(end_points[j++]);
+        if (next <= i) break;  // stb's loop is past it: no further contour starts
+        start = next;
     }
-    vertices += start_off ? (was_off ? 2 : 1) : 1;
-    if (vertices > capacity) fail(name + "'s outline has more vertices than stb allots");
     out.kind = Glyph::Kind::Simple;
-    out.vertices = vertices;
-    out.work = capacity;
-    out.reach = reach;
+    out.vertices = out.work = n + 2 * uint64_t(contours);
+    out.reach = double(reach);
 }
 
 void read_composite(const Table& glyph, uint32_t num_glyphs, Glyph& out,
-                    std::vector<Component>& components, const std::string& name) {
+                    std::vector<Component>& components, uint32_t g) {
     out.kind = Glyph::Kind::Composite;
     out.first = components.size();
     uint64_t p = 10;
     for (bool more = true; more;) {
         const auto need = [&](uint64_t n) {
             if (!glyph.has(p, n))
-                past_outline(glyph, name, "component " + num(components.size() - out.first));
+                past_outline(glyph, g, "component " + num(components.size() - out.first));
         };
         need(4);
         const uint32_t flags = glyph.raw16(p), index = glyph.raw16(p + 2);
@@ -133,9 +128,9 @@ void read_composite(const Table& glyph, uint32_t num_glyphs, Glyph& out,
         Component c;
         c.glyph = index;
         if (index >= num_glyphs)
-            fail(name + " refers to glyph " + num(index) + " of " + num(num_glyphs));
+            fail(glyph_name(g) + " refers to glyph " + num(index) + " of " + num(num_glyphs));
         // Components placed by matching points: stb asserts (and misreads what follows).
-        if (!(flags & 2)) fail(name + " places a component by point numbers");
+        if (!(flags & 2)) fail(glyph_name(g) + " places a component by point numbers");
         if (flags & 1) {
             need(4);
             c.matrix[4] = int16_t(glyph.raw16(p)), c.matrix[5] = int16_t(glyph.raw16(p + 2));
@@ -174,10 +169,10 @@ void resolve(std::vector<Glyph>& glyphs, const std::vector<Component>& component
              int depth) {
     Glyph& glyph = glyphs[g];
     if (glyph.kind != Glyph::Kind::Composite || glyph.state == 2) return;
-    const std::string name = "glyph " + num(g);
-    if (glyph.state == 1) fail(name + "'s components refer back to itself");
+    const auto name = [g] { return glyph_name(g); };
+    if (glyph.state == 1) fail(name() + "'s components refer back to itself");
     if (depth > kMaxComponentDepth)
-        fail(name + "'s components nest over " + num(kMaxComponentDepth) + " deep");
+        fail(name() + "'s components nest over " + num(kMaxComponentDepth) + " deep");
     glyph.state = 1;
     uint64_t vertices = 0, work = 0;
     double reach = 0;
@@ -196,12 +191,12 @@ void resolve(std::vector<Glyph>& glyphs, const std::vector<Component>& component
             const double y = sy * ((std::abs(m[1]) + std::abs(m[3])) * part.reach + std::abs(m[5]));
             reach = std::max({reach, x, y});
             if (reach > 32766)
-                fail(name + "'s component transform moves points past 16-bit coordinates");
+                fail(name() + "'s component transform moves points past 16-bit coordinates");
         }
         if (vertices > kMaxGlyphVertices)
-            fail(name + "'s outline expands to over " + num(kMaxGlyphVertices) + " points");
+            fail(name() + "'s outline expands to over " + num(kMaxGlyphVertices) + " points");
         if (work > kMaxShapeWork)
-            fail(name + "'s components take over " + num(kMaxShapeWork) +
+            fail(name() + "'s components take over " + num(kMaxShapeWork) +
                  " vertex copies to expand");
     }
     glyph.vertices = vertices, glyph.work = work, glyph.reach = reach;
@@ -222,31 +217,32 @@ void check_glyphs(std::span<const uint8_t> d, const Table& loca, FontTable glyf_
     const double max_reach = double(kMaxEms) * units_per_em;
     std::vector<Glyph> glyphs(num_glyphs);
     std::vector<Component> components;
+    Scratch scratch;
     for (uint32_t g = 0; g < num_glyphs; ++g) {
         const uint64_t begin = offset(g), end = offset(g + 1);
-        const std::string name = "glyph " + num(g);
         if (begin == end) continue;  // no outline: stb draws nothing
+        const auto name = [g] { return glyph_name(g); };
         if (end < begin)
-            fail(name + "'s loca offsets go backwards (" + num(begin) + " to " + num(end) + ")");
+            fail(name() + "'s loca offsets go backwards (" + num(begin) + " to " + num(end) + ")");
         if (end > glyf.size())
-            fail(name + "'s outline runs past the glyf table (offset " + num(end) + ", table " +
+            fail(name() + "'s outline runs past the glyf table (offset " + num(end) + ", table " +
                  num(glyf.size()) + " bytes)");
         if (end - begin < 10)
-            fail(name + "'s outline is " + num(end - begin) + " bytes, under its 10-byte header");
+            fail(name() + "'s outline is " + num(end - begin) + " bytes, under its 10-byte header");
         const Table glyph(d, {glyf_table.offset + begin, end - begin}, "glyf");
         int box = 0;
         for (uint64_t k = 2; k < 10; k += 2) box = std::max(box, std::abs(glyph.s16(k, "box")));
         if (box > max_reach)
-            fail(name + "'s box reaches " + num(uint64_t(box)) + " units from the origin, over " +
+            fail(name() + "'s box reaches " + num(uint64_t(box)) + " units from the origin, over " +
                  num(kMaxEms) + " em at " + num(uint64_t(units_per_em)) + " units per em");
         const int contours = int16_t(glyph.raw16(0));
-        if (contours > 0) read_simple(glyph, contours, glyphs[g], name);
-        if (contours < 0) read_composite(glyph, num_glyphs, glyphs[g], components, name);
+        if (contours > 0) read_simple(glyph, contours, glyphs[g], g, scratch);
+        if (contours < 0) read_composite(glyph, num_glyphs, glyphs[g], components, g);
     }
     for (uint32_t g = 0; g < num_glyphs; ++g) {
         resolve(glyphs, components, g, 0);
         if (glyphs[g].reach > max_reach)
-            fail("glyph " + num(g) + "'s outline reaches " + num(uint64_t(glyphs[g].reach)) +
+            fail(glyph_name(g) + "'s outline reaches " + num(uint64_t(glyphs[g].reach)) +
                  " units from the origin, over " + num(kMaxEms) + " em at " +
                  num(uint64_t(units_per_em)) + " units per em");
     }
