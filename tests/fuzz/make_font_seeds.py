@@ -26,7 +26,7 @@ def subset_font(name, text, unicodes=(), drop=(), hinting=False):
     options.drop_tables += list(drop) + ["GSUB", "MATH", "FFTM", "DSIG"]
     options.name_IDs = [1, 2, 6]
     options.notdef_outline = True
-    font = TTFont(DEJAVU / name)
+    font = TTFont(DEJAVU / name, recalcTimestamp=False)  # reruns give the same bytes
     subsetter = subset.Subsetter(options)
     subsetter.populate(text=text, unicodes=list(unicodes))
     subsetter.subset(font)
