@@ -106,6 +106,45 @@ TEST_CASE("every view draws 512-token maps read from files, in PNG, SVG and PDF"
     CHECK(contains(pdf.substr(pdf.size() - 8), "%%EOF"));
 }
 
+TEST_CASE("a hostile --font: one line naming the file and what is broken, exit 2, no image") {
+    // Fuzzer finds that crashed stb_truetype before fonts were checked (tests/data/README.md).
+    TempDir tmp;
+    write_map(tmp / "a8.npy", 8, 1.0f);
+    const std::string a8 = quote((tmp / "a8.npy").string());
+    const fs::path dir = kTestData / "fonts" / "hostile";
+    const std::vector<std::pair<std::string, std::string>> fonts = {
+        {"cmap-records-past-table.ttf", "cmap encoding records"},
+        {"cmap4-range-offset-past-table.ttf", "glyph ids of cmap format 4 segment"},
+        {"composite-glyph-past-font.ttf", "refers to glyph"},
+        {"glyph-points-past-outline.ttf", "ends inside its point coordinates"},
+        {"hhea-no-metrics.ttf", "numberOfHMetrics is 0"},
+        {"loca-backwards.ttf", "loca offsets go backwards"},
+        {"loca-past-glyf.ttf", "outline runs past the glyf table"},
+    };
+    const char* formats[] = {".png", ".svg", ".pdf"};
+    std::vector<std::string> commands;
+    std::vector<fs::path> outs;
+    for (size_t i = 0; i < fonts.size(); ++i) {
+        outs.push_back(tmp / ("out" + std::to_string(i) + formats[i % 3]));
+        commands.push_back("heatmap --from " + a8 + " --font " +
+                           quote((dir / fonts[i].first).string()) + " --out " +
+                           quote(outs.back().string()));
+    }
+    // From a model too: the font is loaded before anything is drawn.
+    outs.push_back(tmp / "model.png");
+    commands.push_back("heatmap " + kGpt2Tiny + " --text Hello --font " +
+                       quote((dir / fonts[0].first).string()) + " --out " +
+                       quote(outs.back().string()));
+    const std::vector<CommandResult> results = run_many(commands);
+    for (size_t i = 0; i < commands.size(); ++i) {
+        CAPTURE(commands[i]);
+        const auto& [file, problem] = fonts[i % fonts.size()];
+        check_error(results[i], problem);
+        CHECK(contains(results[i].err, file));
+        check_no_output(outs[i]);
+    }
+}
+
 TEST_CASE("with no --model, the embedded default model draws the seed sentence") {
     TempDir tmp;
     const CommandResult r =

@@ -17,6 +17,7 @@
 #include <unordered_map>
 
 #include "headmap/error.hpp"
+#include "viz/font_check.h"
 
 namespace headmap::viz {
 
@@ -118,41 +119,9 @@ struct Face {
 uint32_t be16(std::span<const uint8_t> d, size_t at) {
     return uint32_t(d[at]) << 8 | d[at + 1];
 }
-uint32_t be32(std::span<const uint8_t> d, size_t at) {
-    return be16(d, at) << 16 | be16(d, at + 2);
-}
-
-struct Table {
-    size_t offset = 0, length = 0;
-};
-
-// stb_truetype trusts its input, so the table directory is bounds-checked first: every table
-// it reads must lie inside the file. Returns why the data is not a usable font, or "".
-std::string check_sfnt(std::span<const uint8_t> d, std::unordered_map<std::string, Table>& tables) {
-    if (d.size() < 12) return "too short to be a font";
-    const uint32_t tag = be32(d, 0);
-    if (tag == 0x74746366) return "a font collection (.ttc)";  // 'ttcf'
-    if (tag != 0x00010000 && tag != 0x74727565 && tag != 0x4F54544F) return "not a TrueType font";
-    const size_t n = be16(d, 4);
-    if (12 + 16 * n > d.size()) return "truncated table directory";
-    for (size_t t = 0; t < n; ++t) {
-        const size_t rec = 12 + 16 * t;
-        const Table table{be32(d, rec + 8), be32(d, rec + 12)};
-        if (uint64_t(table.offset) + table.length > d.size()) return "a table lies past the end";
-        tables[std::string(reinterpret_cast<const char*>(&d[rec]), 4)] = table;
-    }
-    const auto has = [&](const char* name, size_t min_length) {
-        auto it = tables.find(name);
-        return it != tables.end() && it->second.length >= min_length;
-    };
-    if (!has("cmap", 4) || !has("head", 54) || !has("hhea", 36) || !has("hmtx", 4) ||
-        !has("maxp", 6) || !((has("glyf", 0) && has("loca", 0)) || has("CFF ", 0)))
-        return "required tables missing";
-    return "";
-}
 
 // The family name (name ID 1), read with bounds checks (stb's reader has none).
-std::string family_name(std::span<const uint8_t> d, const Table& name) {
+std::string family_name(std::span<const uint8_t> d, const FontTable& name) {
     if (name.length < 6) return "";
     const auto table = d.subspan(name.offset, name.length);
     const size_t count = be16(table, 2), strings = be16(table, 4);
@@ -182,19 +151,19 @@ std::unique_ptr<Face> parse_face(const Font::File& file) {
     auto face = std::make_unique<Face>();
     face->name = file.name;
     face->data.assign(file.bytes.begin(), file.bytes.end());
-    std::unordered_map<std::string, Table> tables;
-    if (const std::string why = check_sfnt(face->data, tables); !why.empty())
+    // stb_truetype trusts its input: it only sees bytes whose every structure it reads was
+    // checked to lie inside them (viz/font_check.h).
+    CheckedFont checked;
+    if (const std::string why = check_truetype(face->data, checked); !why.empty())
         throw Error(what + why + expected);
-    if (!stbtt_InitFont(&face->info, face->data.data(), 0) || face->info.numGlyphs <= 0)
+    if (!stbtt_InitFont(&face->info, face->data.data(), 0) ||
+        face->info.numGlyphs != checked.num_glyphs)
         throw Error(what + "stb_truetype cannot read it" + expected);
-    face->units_per_em = int(be16(face->data, tables["head"].offset + 18));
-    if (face->units_per_em < 16 || face->units_per_em > 16384)
-        throw Error(what + "bad units per em" + expected);
+    face->units_per_em = checked.units_per_em;
     int ascent = 0, descent = 0, gap = 0;
     stbtt_GetFontVMetrics(&face->info, &ascent, &descent, &gap);
     face->ascent = ascent, face->descent = -descent;
-    if (auto it = tables.find("name"); it != tables.end())
-        face->family = family_name(face->data, it->second);
+    if (checked.name) face->family = family_name(face->data, *checked.name);
     if (face->family.empty()) face->family = std::filesystem::path(file.name).stem().string();
     return face;
 }
@@ -356,7 +325,11 @@ struct Font::Impl {
 
     int glyph_index(char32_t cp, bool want_bold) const {
         const Face* f = face(want_bold);
-        return f && cp <= 0x10FFFF ? stbtt_FindGlyphIndex(&f->info, int(cp)) : 0;
+        if (!f || cp > 0x10FFFF) return 0;
+        // cmap entries may name glyphs the font does not have (format 12's arithmetic can
+        // even overflow to negative ones); stb's metrics and outline reads trust the index.
+        const int gi = stbtt_FindGlyphIndex(&f->info, int(cp));
+        return gi > 0 && gi < f->info.numGlyphs ? gi : 0;
     }
 
     // Advance in px; the one definition both measuring and drawing use.

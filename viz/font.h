@@ -22,9 +22,10 @@ class Font {
         std::string bytes;
         std::string name;
     };
-    // The regular face from `regular` (headmap::Error naming it if it is not a usable TrueType
-    // font), and the bold face from `bold` when given and usable (else bold text uses the
-    // regular face: a broken bold sibling is not worth failing for).
+    // The regular face from `regular` (headmap::Error naming it and the broken structure if it
+    // is not a TrueType font stb_truetype can read safely: viz/font_check.h), and the bold face
+    // from `bold` when given and usable (else bold text uses the regular face: a broken bold
+    // sibling is not worth failing for).
     static Font from_files(File regular, std::optional<File> bold = std::nullopt);
     static Font builtin();  // the bitmap fallback only
 
