@@ -176,6 +176,36 @@ TEST_CASE("builtin font measures ASCII and draws boxes for missing glyphs") {
     CHECK(ink.width() > 10);
 }
 
+TEST_CASE("builtin font: GPT-2 labels' marks (leading space, newline) are glyphs, not boxes") {
+    const Font font = Font::builtin();
+    for (const char32_t mark : {U'\u2423', U'\u21B5'}) {
+        CAPTURE(uint32_t(mark));
+        CHECK(font.has_glyph(mark));
+        const Font::Glyph glyph = font.glyph(mark, 40, 0);
+        const Font::Glyph box = font.glyph(U'\u6F22', 40, 0);
+        REQUIRE(glyph.width > 4);
+        CHECK(glyph.coverage != box.coverage);
+        CHECK(std::count_if(glyph.coverage.begin(), glyph.coverage.end(),
+                            [](uint8_t c) { return c > 128; }) > 20);
+    }
+    // ␣ sits on the baseline: ink in its bottom rows, none in its top half.
+    const Font::Glyph open_box = font.glyph(U'\u2423', 40, 0);
+    const auto row_ink = [&](int row) {
+        int ink = 0;
+        for (int x = 0; x < open_box.width; ++x)
+            ink += open_box.coverage[size_t(row) * size_t(open_box.width) + size_t(x)] > 128;
+        return ink;
+    };
+    CHECK(row_ink(open_box.height - 1) > open_box.width / 2);
+    CHECK(row_ink(0) < open_box.width / 2);
+    CHECK(font.text_width("\xE2\x90\xA3"
+                          "cat",
+                          10) < font.text_width("\xE6\xBC\xA2"
+                                                "cat",
+                                                10) +
+                                    20);
+}
+
 TEST_CASE("system font: DejaVu when installed, with a bold face") {
     const Font& font = system_font();
     if (font.is_builtin()) {

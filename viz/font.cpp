@@ -181,10 +181,16 @@ struct BuiltinGlyph {
     std::array<uint32_t, kHalfRows> rows{};  // bit c: half-unit column c is inked
 };
 
-// Index code point - 32 for ASCII 32..126, then 95: the ellipsis (three full stops).
-const std::array<BuiltinGlyph, 96>& builtin_glyphs() {
-    static const std::array<BuiltinGlyph, 96> glyphs = [] {
-        std::array<BuiltinGlyph, 96> all{};
+// The marks display_token (viz/views.h) puts in GPT-2 labels, drawn by hand on the half-unit
+// grid, so labels drawn with the builtin font show them instead of missing-glyph boxes.
+constexpr char32_t kOpenBox = U'\u2423';      // ␣: a token's leading space
+constexpr char32_t kReturnArrow = U'\u21B5';  // ↵: a newline
+
+// Index code point - 32 for ASCII 32..126, then 95: the ellipsis (three full stops), 96: ␣,
+// 97: ↵.
+const std::array<BuiltinGlyph, 98>& builtin_glyphs() {
+    static const std::array<BuiltinGlyph, 98> glyphs = [] {
+        std::array<BuiltinGlyph, 98> all{};
         alignas(float) std::array<char, 64 * 64> vertices;  // 64 bytes per quad; <= 11 quads
         for (int c = 32; c < 127; ++c) {
             char text[2] = {char(c), 0};
@@ -206,6 +212,18 @@ const std::array<BuiltinGlyph, 96>& builtin_glyphs() {
         for (size_t r = 0; r < kHalfRows; ++r)
             ellipsis.rows[r] = stop.rows[r] | stop.rows[r] << 4 | stop.rows[r] << 8;
         ellipsis.advance = 4 + stop.advance;
+        // ␣: two uprights one unit tall on a bar along the baseline, 5 units wide.
+        BuiltinGlyph& open_box = all[96];
+        open_box.rows[10] = open_box.rows[11] = 0x303;
+        open_box.rows[12] = open_box.rows[13] = 0x3FF;
+        open_box.advance = 6;
+        // ↵: a stem down the right side turning left into an arrow.
+        BuiltinGlyph& arrow = all[97];
+        for (size_t r = 4; r < 8; ++r) arrow.rows[r] = 0x300;
+        arrow.rows[8] = arrow.rows[9] = 0x30C;
+        arrow.rows[10] = arrow.rows[11] = 0x3FF;
+        arrow.rows[12] = arrow.rows[13] = 0x00C;
+        arrow.advance = 6;
         return all;
     }();
     return glyphs;
@@ -214,6 +232,8 @@ const std::array<BuiltinGlyph, 96>& builtin_glyphs() {
 const BuiltinGlyph* builtin_glyph(char32_t cp) {
     if (cp >= 32 && cp < 127) return &builtin_glyphs()[cp - 32];
     if (cp == kEllipsis) return &builtin_glyphs()[95];
+    if (cp == kOpenBox) return &builtin_glyphs()[96];
+    if (cp == kReturnArrow) return &builtin_glyphs()[97];
     return nullptr;
 }
 
