@@ -28,7 +28,7 @@ class VocabReader {
 
     TokenMap read() {
         TokenMap vocab;
-        vocab.reserve(text_.size() / 12);  // GPT-2: ~20 bytes per entry
+        vocab.reserve(text_.size() / 16);  // GPT-2: ~21 bytes per entry
         skip_space();
         expect('{', "'{' (vocab.json is one object of token strings to ids)");
         skip_space();
@@ -210,23 +210,19 @@ void TokenMap::reserve(size_t entries) {
     size_t slots = 16;
     while (slots < 2 * entries) slots *= 2;
     if (slots <= slots_.size()) return;
-    slots_.assign(slots, Slot{});
-    for (size_t i = 0; i < entries_.size(); ++i) {
-        const Entry& entry = entries_[i];
-        slots_[slot_of(key(entry), entry.hash)] = {uint32_t(i + 1), uint32_t(entry.hash >> 32),
-                                                   entry.offset, entry.length, entry.id};
-    }
+    slots_.assign(slots, 0);
+    for (size_t i = 0; i < entries_.size(); ++i)
+        slots_[slot_of(key(entries_[i]), hash_of(key(entries_[i])))] = uint32_t(i + 1);
 }
 
 size_t TokenMap::slot_of(std::string_view token, uint64_t hash) const {
     const size_t mask = slots_.size() - 1;
     const auto tag = uint32_t(hash >> 32);
     for (size_t slot = hash & mask;; slot = (slot + 1) & mask) {
-        const Slot& candidate = slots_[slot];
-        if (candidate.entry_plus_1 == 0) return slot;
-        if (candidate.tag == tag && candidate.length == token.size() &&
-            std::string_view(bytes_).substr(candidate.offset, candidate.length) == token)
-            return slot;
+        const uint32_t index_plus_1 = slots_[slot];
+        if (index_plus_1 == 0) return slot;
+        const Entry& entry = entries_[index_plus_1 - 1];
+        if (entry.tag == tag && key(entry) == token) return slot;
     }
 }
 
@@ -234,34 +230,32 @@ void TokenMap::grow() {
     reserve(std::max<size_t>(16, entries_.size() * 2));
 }
 
-TokenMap::Slot& TokenMap::insert(std::string_view token) {
+TokenMap::Entry& TokenMap::insert(std::string_view token) {
     if (2 * (entries_.size() + 1) > slots_.size()) grow();
     if (bytes_.size() + token.size() > UINT32_MAX || entries_.size() >= size_t(INT32_MAX))
         throw Error("a vocabulary over 4 GiB of token text or 2^31 tokens", Status::OutOfRange);
-    const uint64_t hash = std::hash<std::string_view>{}(token);
-    Slot& slot = slots_[slot_of(token, hash)];
-    if (slot.entry_plus_1 != 0) return slot;
-    const auto offset = uint32_t(bytes_.size()), length = uint32_t(token.size());
-    entries_.push_back({hash, offset, length, -1});
+    const uint64_t hash = hash_of(token);
+    uint32_t& slot = slots_[slot_of(token, hash)];
+    if (slot != 0) return entries_[slot - 1];
+    entries_.push_back({uint32_t(hash >> 32), uint32_t(bytes_.size()), uint32_t(token.size()), -1});
     bytes_.append(token);
-    slot = {uint32_t(entries_.size()), uint32_t(hash >> 32), offset, length, -1};
-    return slot;
+    slot = uint32_t(entries_.size());
+    return entries_.back();
 }
 
 const int32_t* TokenMap::find(std::string_view token) const {
     if (slots_.empty()) return nullptr;
-    const Slot& slot = slots_[slot_of(token, std::hash<std::string_view>{}(token))];
-    return slot.entry_plus_1 == 0 ? nullptr : &slot.id;
+    const uint32_t slot = slots_[slot_of(token, hash_of(token))];
+    return slot == 0 ? nullptr : &entries_[slot - 1].id;
 }
 
 void TokenMap::insert_or_assign(std::string_view token, int32_t id) {
-    Slot& slot = insert(token);
-    slot.id = entries_[slot.entry_plus_1 - 1].id = id;
+    insert(token).id = id;
 }
 
 void TokenMap::try_emplace(std::string_view token, int32_t id) {
-    Slot& slot = insert(token);
-    if (slot.id < 0) slot.id = entries_[slot.entry_plus_1 - 1].id = id;
+    Entry& entry = insert(token);
+    if (entry.id < 0) entry.id = id;
 }
 
 TokenMap parse_vocab_json(std::string_view json_text, const std::string& where) {
