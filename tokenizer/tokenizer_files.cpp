@@ -27,8 +27,9 @@ std::string quoted(const std::filesystem::path& path) {
 nlohmann::json parse_json(const TokenizerText& file) {
     try {
         return nlohmann::json::parse(file.text);
-    } catch (const nlohmann::json::parse_error& e) {
-        // nlohmann's message names the line and column.
+    } catch (const nlohmann::json::exception& e) {
+        // A syntax error (nlohmann's message names the line and column) or a number no double
+        // holds (1e400).
         throw Error(quoted(file.path) + " is not valid JSON (" + e.what() + ")");
     }
 }
