@@ -1,0 +1,90 @@
+// Hostile files found by review and fuzzing (issue 15): each reproducer must end in exit 2 with one
+// line naming the file and the problem, within 1 s and 300 MB, and write nothing. The CLI runs
+// under `timeout`, so a hang fails the test instead of stalling the suite.
+#include <doctest/doctest.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdint>
+#include <cstring>
+#include <filesystem>
+#include <string>
+
+#include "cli_hostile_checkpoints.h"
+#include "cli_test_support.h"
+#include "test_support.h"
+
+using namespace cli_test;
+
+namespace {
+
+// The sanitizer build runs the same cases with room for its overhead.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr double kMaxSeconds = 10.0;
+constexpr long kMaxRssKb = 0;  // ASan's shadow and quarantine make RSS meaningless: not checked
+#else
+constexpr double kMaxSeconds = 1.0;
+constexpr long kMaxRssKb = 300 * 1024;
+#endif
+
+struct Measured {
+    CommandResult result;
+    double seconds = 0;
+    long max_rss_kb = 0;  // of the CLI process (and the shell that started it)
+};
+
+// run_cli with the wall time and peak memory of that one run (wait4 reports the child's own
+// usage, with its waited-for children's), under a 10 s timeout.
+Measured run_measured(const std::string& args, const std::string& env = "") {
+    TempDir tmp;
+    const std::string command = std::string("cd '") + kSourceDir.string() + "' && env " + env +
+                                " timeout 10 '" + HEADMAP_CLI + "' " + args + " >'" +
+                                (tmp / "out").string() + "' 2>'" + (tmp / "err").string() + "'";
+    const auto start = std::chrono::steady_clock::now();
+    const pid_t pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        ::execl("/bin/sh", "sh", "-c", command.c_str(), static_cast<char*>(nullptr));
+        ::_exit(127);
+    }
+    int status = 0;
+    struct rusage usage {};
+    REQUIRE(::wait4(pid, &status, 0, &usage) == pid);
+    Measured m;
+    m.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    m.max_rss_kb = usage.ru_maxrss;
+    m.result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    m.result.out = read_file(tmp / "out");
+    m.result.err = read_file(tmp / "err");
+    return m;
+}
+
+// check_error's contract, plus the time and memory bounds.
+void check_fast_error(const Measured& m, const std::string& needle) {
+    INFO("seconds: ", m.seconds, ", max RSS: ", m.max_rss_kb, " KiB");
+    check_error(m.result, needle);
+    CHECK(m.seconds <= kMaxSeconds);
+    if (kMaxRssKb > 0) CHECK(m.max_rss_kb <= kMaxRssKb);
+}
+
+}  // namespace
+
+TEST_CASE("a FIFO as the Hugging Face cache's refs/main fails fast instead of blocking") {
+    TempDir home, tmp;
+    // HF_HOME/hub is the cache when HF_HUB_CACHE is unset.
+    const fs::path repo = home / "hub" / "models--test-org--tiny";
+    fs::create_directories(repo / "snapshots" / "abc123");
+    fs::create_directories(repo / "refs");
+    REQUIRE(::mkfifo((repo / "refs" / "main").c_str(), 0600) == 0);
+    fs::create_symlink(kTiny / "config.json", repo / "snapshots" / "abc123" / "config.json");
+    const std::string env = "-u HF_HUB_CACHE HF_HOME=" + quote(home.path.string());
+    const Measured m = run_measured("export --model test-org/tiny " + tok_opt() +
+                                        " --text x --out " + quote((tmp / "m.npy").string()),
+                                    env);
+    check_fast_error(m, (repo / "refs" / "main").string());
+    CHECK(contains(m.result.err, "not a regular file"));
+    check_no_output(tmp / "m.npy");
+}
