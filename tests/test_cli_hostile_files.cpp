@@ -88,3 +88,12 @@ TEST_CASE("a FIFO as the Hugging Face cache's refs/main fails fast instead of bl
     CHECK(contains(m.result.err, "not a regular file"));
     check_no_output(tmp / "m.npy");
 }
+
+TEST_CASE("a norm epsilon that a float rounds to 0 is refused, naming config.json and the key") {
+    TinyCopy copy;
+    edit_config(copy.model, [](json& c) { c["layer_norm_epsilon"] = 1e-50; });
+    const Measured m = run_measured(fast_export_args(copy.model, kSeed, copy.out));
+    check_fast_error(m, (copy.model / "config.json").string());
+    CHECK(contains(m.result.err, "'layer_norm_epsilon' = 1e-50"));
+    check_no_output(copy.out);
+}
