@@ -36,7 +36,13 @@ Engine Engine::load(const std::filesystem::path& model_dir, const EngineOptions&
     Engine engine;
     engine.config_ = load_model_config(model_dir / "config.json");
     engine.arch_ = &arch_for(engine.config_.model_type);
-    engine.store_ = std::make_unique<WeightStore>(SafetensorsArchive::open(model_dir));
+    // The header may list only what such a model can use (plus buffers and heads): a checkpoint
+    // of a million extra tensors is refused before they are read.
+    const size_t weights = weight_tensor_count(engine.config_, *engine.arch_);
+    const SafetensorsLimits limits = model_archive_limits(
+        weights, engine.config_.model_type + " with " + std::to_string(engine.config_.n_layer) +
+                     " layers binds " + std::to_string(weights) + " tensors");
+    engine.store_ = std::make_unique<WeightStore>(SafetensorsArchive::open(model_dir, limits));
     bind_weights(*engine.store_, engine.config_, *engine.arch_, engine.weights_,
                  model_dir.string());
     engine.allocate(options);

@@ -97,3 +97,79 @@ TEST_CASE("a norm epsilon that a float rounds to 0 is refused, naming config.jso
     CHECK(contains(m.result.err, "'layer_norm_epsilon' = 1e-50"));
     check_no_output(copy.out);
 }
+
+namespace {
+
+// gpt2-tiny's own header with `extra` empty tensors appended to it (data unchanged): the
+// reproducer of a header that lists 1.2 M tensors a model never uses, ~75 MB of JSON.
+void write_with_empty_tensors(const fs::path& path, size_t extra) {
+    const std::string original = read_file(kTiny / "model.safetensors");
+    uint64_t length = 0;
+    std::memcpy(&length, original.data(), 8);
+    std::string header = original.substr(8, length);
+    while (header.back() != '}') header.pop_back();  // the padding to 8 bytes
+    header.pop_back();                               // and the closing '}'
+    header.reserve(header.size() + extra * 64);
+    char entry[96];
+    for (size_t i = 0; i < extra; ++i) {
+        const int n = std::snprintf(entry, sizeof entry,
+                                    ",\"x%07zu.w\":{\"dtype\":\"F32\",\"shape\":[0],"
+                                    "\"data_offsets\":[0,0]}",
+                                    i);
+        header.append(entry, size_t(n));
+    }
+    header += '}';
+    const uint64_t new_length = header.size();
+    std::string bytes(8, '\0');
+    std::memcpy(bytes.data(), &new_length, 8);
+    write_file(path, bytes + header + original.substr(8 + length));
+}
+
+}  // namespace
+
+TEST_CASE("a checkpoint header of 1.2 M empty tensors is refused at once, naming the file") {
+    TinyCopy copy(false);
+    write_with_empty_tensors(copy.weights(), 1200000);
+    REQUIRE(fs::file_size(copy.weights()) > 70'000'000);
+    const Measured m = run_measured(fast_export_args(copy.model, kSeed, copy.out));
+    check_fast_error(m, copy.weights().string());
+    CHECK(contains(m.result.err, "exceeds the limit"));
+    CHECK(contains(m.result.err, "gpt2 with 2 layers binds 28 tensors"));
+    check_no_output(copy.out);
+
+    // Under the size limit, the count refuses it: gpt2-tiny may list 2 x 28 + 64 tensors.
+    write_with_empty_tensors(copy.weights(), 5000);
+    const Measured counted = run_measured(fast_export_args(copy.model, kSeed, copy.out));
+    check_fast_error(counted, copy.weights().string());
+    CHECK(contains(counted.result.err, "the header lists more than 120 tensors"));
+    check_no_output(copy.out);
+
+    // A few buffers and heads beside the weights are fine.
+    write_with_empty_tensors(copy.weights(), 60);
+    const CommandResult fine = run_cli(fast_export_args(copy.model, kSeed, copy.out));
+    INFO(fine.err);
+    CHECK(fine.exit_code == 0);
+}
+
+TEST_CASE("a sharded index of 1.2 M entries is refused at once, naming the index") {
+    TinyCopy copy(false);
+    const fs::path index = copy.model / "model.safetensors.index.json";
+    std::string text = R"({"metadata":{"total_size":1},"weight_map":{)";
+    text.reserve(1200000 * 48);
+    for (size_t i = 0; i < 1200000; ++i)
+        text +=
+            (i ? ",\"x" : "\"x") + std::to_string(i) + R"(":"model-00001-of-00001.safetensors")";
+    write_file(index, text + "}}");
+    const Measured m = run_measured(fast_export_args(copy.model, kSeed, copy.out));
+    check_fast_error(m, index.string());
+    check_no_output(copy.out);
+}
+
+TEST_CASE("saved maps whose header lists 1.2 M tensors are refused at once") {
+    TempDir tmp;
+    const fs::path maps = tmp / "maps.safetensors";
+    write_with_empty_tensors(maps, 1200000);
+    const Measured m = run_measured("stats --from " + quote(maps.string()));
+    check_fast_error(m, maps.string());
+    CHECK(contains(m.result.err, "the limit for saved maps"));
+}

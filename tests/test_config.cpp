@@ -6,7 +6,9 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "engine/architecture.h"
 #include "engine/config.h"
+#include "engine/model_weights.h"
 #include "headmap/error.hpp"
 #include "test_support.h"
 
@@ -62,4 +64,19 @@ TEST_CASE("a norm epsilon that a float rounds to 0, a denormal or 1 is refused")
         config[key] = 1e-12;
         CHECK(parse_model_config(config.dump(), "c").norm_eps == 1e-12f);
     }
+}
+
+TEST_CASE("weight_tensor_count is weight_slots' length, counted without building it") {
+    for (const char* name : {"gpt2", "bert-base", "minilm", "roberta-base", "distilbert-base"}) {
+        CAPTURE(name);
+        const ModelConfig config = preset_config(name);
+        const ArchSpec& arch = arch_for(config.model_type);
+        ModelWeights weights;
+        CHECK(weight_tensor_count(config, arch) == weight_slots(config, arch, weights).size());
+    }
+    CHECK(weight_tensor_count(preset_config("gpt2"), arch_for("gpt2")) == 4 + 12 * 12);
+    // A config that claims 2^24 layers is counted, not laid out.
+    ModelConfig huge = preset_config("gpt2");
+    huge.n_layer = 1 << 24;
+    CHECK(weight_tensor_count(huge, arch_for("gpt2")) == 4 + 12 * (size_t(1) << 24));
 }
