@@ -46,11 +46,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         fuzz::broken("values do not match the shape");
     if (maps.seq > 4096) return 0;  // exports of huge maps cost time, not coverage
     try {
-        // Labels cut from the input itself: whatever bytes a vocabulary might hold.
+        // Labels as a --tokens file or hm_read_params.tokens may give them: markers the word
+        // grouping looks for, bytes that are not UTF-8, and slices of the input itself.
+        static constexpr std::string_view kLabels[] = {
+            "", "\xff", "##", "\xc4\xa0", "[CLS]", "<s>", "a\nb", "\xe2\x82", "##\xc3", "</s>"};
         std::vector<std::string> tokens;
         const std::string_view text = fuzz::text_of(data, size);
-        for (int i = 0; i < maps.seq; ++i)
-            tokens.emplace_back(text.substr((size_t(i) * 7) % size, size_t(i) % 5));
+        for (int i = 0; i < maps.seq; ++i) {
+            tokens.emplace_back(kLabels[size_t(i) % std::size(kLabels)]);
+            tokens.back() += text.substr((size_t(i) * 7) % size, size_t(i) % 5);
+        }
         headmap::set_tokens(maps, tokens);
         headmap::ExportContents contents;
         contents.maps = maps.values;
