@@ -19,16 +19,28 @@ namespace {
 
 using Json = nlohmann::json;
 
+// Members of containers larger than this are table rows (a vocabulary, merges, a weight map);
+// smaller ones are settings, which the mutation favours: in a tokenizer.json of 500 vocabulary
+// entries, a uniform pick would hit "use_regex" once in a thousand.
+constexpr size_t kTableSize = 32;
+
+struct Nodes {
+    std::vector<Json*> all, settings;  // settings: the root and members of small containers
+};
+
 // Every node of `root`, without recursion (a mutated document may nest thousands deep).
-void collect(Json& root, std::vector<Json*>& out) {
-    std::vector<Json*> pending = {&root};
+Nodes collect(Json& root) {
+    Nodes nodes;
+    std::vector<std::pair<Json*, bool>> pending = {{&root, true}};
     while (!pending.empty()) {
-        Json* node = pending.back();
+        const auto [node, setting] = pending.back();
         pending.pop_back();
-        out.push_back(node);
+        nodes.all.push_back(node);
+        if (setting) nodes.settings.push_back(node);
         if (node->is_structured())
-            for (Json& child : *node) pending.push_back(&child);
+            for (Json& child : *node) pending.emplace_back(&child, node->size() <= kTableSize);
     }
+    return nodes;
 }
 
 // Deepest bracket nesting outside strings: nlohmann's dump recurses, so deeper input is left to
@@ -208,20 +220,36 @@ std::string mutate_json(std::string input, size_t max_size, unsigned seed) {
     if (rng() % 3 == 0 || nesting(input) > 400) return bytewise();
     Json doc = Json::parse(input, nullptr, false);
     if (doc.is_discarded()) return bytewise();
-    std::vector<Json*> nodes;
-    collect(doc, nodes);
+    // Names to rename members to: those of the settings (not a vocabulary's tokens).
     std::vector<std::string> keys;
-    for (const Json* node : nodes)
-        if (node->is_object())
-            for (auto it = node->begin(); it != node->end() && keys.size() < 256; ++it)
-                keys.push_back(it.key());
+    for (const Json* node : collect(doc).settings)
+        if (node->is_object() && node->size() <= kTableSize)
+            for (auto it = node->begin(); it != node->end(); ++it) keys.push_back(it.key());
     for (unsigned changes = 1 + rng() % 3; changes > 0; --changes) {
-        nodes.clear();
-        collect(doc, nodes);
-        mutate_node(*nodes[rng() % nodes.size()], keys, rng);
+        const Nodes nodes = collect(doc);
+        const std::vector<Json*>& pool = rng() % 4 != 0 ? nodes.settings : nodes.all;
+        mutate_node(*pool[rng() % pool.size()], keys, rng);
     }
     std::string out =
         doc.dump(rng() % 2 ? -1 : 1, ' ', false, nlohmann::json::error_handler_t::replace);
+    // Numbers a JSON tree cannot hold (it keeps doubles and 64-bit integers), written over one
+    // number of the text: overflowing literals throw out_of_range, not parse_error, in nlohmann.
+    static const char* const kRawNumbers[] = {
+        "1e400", "-1e400", "1e-400", "-0", "123456789012345678901234567890", "1E+2", "0.0e0"};
+    if (rng() % 8 == 0) {
+        std::vector<size_t> starts;
+        for (size_t i = 0; i < out.size(); ++i)
+            if (out[i] >= '0' && out[i] <= '9' &&
+                (i == 0 || out[i - 1] == ':' || out[i - 1] == ' ' || out[i - 1] == '[' ||
+                 out[i - 1] == ','))
+                starts.push_back(i);
+        if (!starts.empty()) {
+            const size_t at = starts[rng() % starts.size()];
+            size_t end = at;
+            while (end < out.size() && std::strchr("0123456789.eE+-", out[end]) != nullptr) ++end;
+            out.replace(at, end - at, kRawNumbers[rng() % std::size(kRawNumbers)]);
+        }
+    }
     if (out.size() > max_size) return bytewise();
     return out;
 }
