@@ -32,7 +32,7 @@ for binary in "$build_dir"/bin/fuzz_*; do
   if "$binary" -runs="$runs" -seed="${HEADMAP_FUZZ_SEED:-1}" -timeout=10 -rss_limit_mb=2048 \
       -max_len=65536 -print_final_stats=1 -artifact_prefix="$scratch/$name/artifacts/" \
       "${dict[@]}" "$scratch/$name/corpus" "tests/fuzz/corpus/$name" >"$scratch/$name/log" 2>&1; then
-    summary=$(grep -E '^#[0-9]+.*(cov|DONE)' "$scratch/$name/log" | tail -1 | sed 's/^#//')
+    summary=$(grep -E '^#[0-9]+.*DONE' "$scratch/$name/log" | tail -1 | sed -E 's/^#([0-9]+)[[:space:]]+DONE[[:space:]]+/\1 runs, /')
     seconds=$(grep -oE 'Done [0-9]+ runs in [0-9]+ second' "$scratch/$name/log" | grep -oE '[0-9]+ second' | cut -d' ' -f1)
     echo "fuzz: $target ok: ${summary:-?} (${seconds:-?} s)"
   else
