@@ -15,8 +15,10 @@ shift || true
 build_dir=${HEADMAP_FUZZ_BUILD_DIR:-build-fuzz}
 out=${HEADMAP_FUZZ_CAMPAIGN_DIR:-$build_dir/campaign}
 status=0
-tools/fuzz_build.sh >/dev/null || status=$?
+mkdir -p "$out"
+tools/fuzz_build.sh >"$out/build.log" 2>&1 || status=$?
 if [ "$status" != 0 ]; then
+  tail -40 "$out/build.log" >&2
   echo "fuzz: no libFuzzer build (tools/fuzz_build.sh exited $status)" >&2
   exit "$status"
 fi

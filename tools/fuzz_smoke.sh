@@ -10,17 +10,19 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-2000}
 build_dir=${HEADMAP_FUZZ_BUILD_DIR:-build-fuzz}
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
 status=0
-tools/fuzz_build.sh >/dev/null || status=$?
+tools/fuzz_build.sh >"$scratch/build.log" 2>&1 || status=$?
 if [ "$status" = 3 ]; then
+  cat "$scratch/build.log" >&2
   echo "fuzz: SKIPPED (not passed): no usable clang for the libFuzzer targets" >&2
   exit 0
 elif [ "$status" != 0 ]; then
+  tail -40 "$scratch/build.log" >&2
   echo "fuzz: the libFuzzer build failed ($build_dir)" >&2
   exit "$status"
 fi
-scratch=$(mktemp -d)
-trap 'rm -rf "$scratch"' EXIT
 failed=0
 for binary in "$build_dir"/bin/fuzz_*; do
   target=$(basename "$binary")
