@@ -1,5 +1,6 @@
 #include "engine/config.h"
 
+#include <limits>
 #include <nlohmann/json.hpp>
 
 #include "engine/architecture.h"
@@ -51,12 +52,20 @@ bool optional_bool(const json& config, const char* key, bool fallback, const std
     return it->get<bool>();
 }
 
+// The range is checked on the float the forward pass will use, not on the JSON number: 1e-50 is
+// in (0, 1) as a double but becomes 0.0f (and 1e-40 a denormal, 0.99999999999 exactly 1.0f), and
+// a zero or denormal epsilon lets a constant row's variance divide by ~0.
 float optional_eps(const json& config, const char* key, float fallback, const std::string& source) {
     auto it = config.find(key);
     if (it == config.end()) return fallback;
-    if (!it->is_number() || it->get<double>() <= 0 || it->get<double>() >= 1)
-        throw Error(source + ": field '" + key + "' must be a positive number below 1");
-    return it->get<float>();
+    // Converted only once inside (0, 1): a double past float's range does not convert.
+    const double number = it->is_number() ? it->get<double>() : 0.0;
+    const float value = number > 0 && number < 1 ? static_cast<float>(number) : 0.0f;
+    if (!(value >= std::numeric_limits<float>::min() && value < 1.0f))
+        throw Error(source + ": field '" + key + "' = " + it->dump() +
+                    " must be a positive number below 1 that a float holds without rounding to "
+                    "0, a denormal or 1 (1.2e-38 .. 0.99999994)");
+    return value;
 }
 
 int optional_int(const json& config, const char* key, int fallback, int min, int max,

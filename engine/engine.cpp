@@ -35,7 +35,13 @@ std::shared_ptr<const LoadedWeights> LoadedWeights::load(const std::filesystem::
     auto model = std::make_shared<LoadedWeights>();
     model->config = load_model_config(model_dir / "config.json");
     model->arch = &arch_for(model->config.model_type);
-    model->store = std::make_unique<WeightStore>(SafetensorsArchive::open(model_dir));
+    // The header may list only what such a model can use (plus buffers and heads): a checkpoint
+    // of a million extra tensors is refused before they are read.
+    const size_t tensors = weight_tensor_count(model->config, *model->arch);
+    const SafetensorsLimits limits = model_archive_limits(
+        tensors, model->config.model_type + " with " + std::to_string(model->config.n_layer) +
+                     " layers binds " + std::to_string(tensors) + " tensors");
+    model->store = std::make_unique<WeightStore>(SafetensorsArchive::open(model_dir, limits));
     bind_weights(*model->store, model->config, *model->arch, model->weights, model_dir.string());
     model->pack(packed_max_bytes, threads);
     return model;

@@ -12,11 +12,11 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <fstream>
 #include <optional>
 #include <string_view>
 #include <vector>
 
+#include "engine/read_file.h"
 #include "headmap/error.hpp"
 
 namespace headmap {
@@ -104,9 +104,17 @@ std::optional<fs::path> find_snapshot(const fs::path& repo) {
     const fs::path snapshots = repo / "snapshots";
     if (!fs::is_directory(snapshots, ec)) return std::nullopt;
 
-    std::ifstream ref_file(repo / "refs" / "main");
-    std::string revision;
-    if (ref_file && std::getline(ref_file, revision)) {
+    // refs/main is read through the I/O room (regular files only, opened without blocking): a
+    // FIFO there would otherwise block the lookup forever. One that exists but cannot be read is
+    // an error rather than a silent fall-back to another snapshot. A revision is a 40-character
+    // hash; the size limit keeps a huge file from being read whole.
+    const fs::path ref_path = repo / "refs" / "main";
+    if (fs::exists(ref_path, ec)) {
+        constexpr size_t kMaxRefBytes = 4096;
+        std::string why;
+        const std::optional<std::string> ref = read_regular_file(ref_path, why, kMaxRefBytes);
+        if (!ref) throw Error(ref_path.string() + ": cannot read the revision: " + why, Status::Io);
+        std::string revision = ref->substr(0, ref->find('\n'));
         while (!revision.empty() && (revision.back() == ' ' || revision.back() == '\r')) {
             revision.pop_back();
         }
@@ -178,8 +186,6 @@ fs::path default_model_dir() {
                     " (name a model directory or id)",
                 Status::Io);
 }
-
-namespace {}  // namespace
 
 fs::path hf_hub_cache_dir() {
     if (auto cache = environment("HF_HUB_CACHE")) return *cache;

@@ -85,6 +85,18 @@ std::vector<WeightSlot> weight_slots(const ModelConfig& config, const ArchSpec& 
     return slots;
 }
 
+size_t weight_tensor_count(const ModelConfig& config, const ArchSpec& arch) {
+    // The list for no layer and for one: the fixed tensors and each layer's, from the same code
+    // that binds them.
+    ModelConfig probe = config;
+    ModelWeights scratch;
+    probe.n_layer = 0;
+    const size_t fixed = weight_slots(probe, arch, scratch).size();
+    probe.n_layer = 1;
+    const size_t per_layer = weight_slots(probe, arch, scratch).size() - fixed;
+    return fixed + per_layer * size_t(std::max(config.n_layer, 0));
+}
+
 void pack_qkv(const ModelConfig& config, const ArchSpec& arch, ModelWeights& weights) {
     if (!arch.names.qkv_weight.empty()) return;
     // Stacking (C, C) out-by-in matrices along the output dimension gives the (3C, C) fused

@@ -59,6 +59,10 @@ struct WeightSlot {
 std::vector<WeightSlot> weight_slots(const ModelConfig& config, const ArchSpec& arch,
                                      ModelWeights& weights);
 
+// How many tensors weight_slots lists for `config`, counted without building the list (a config
+// may claim 2^24 layers): what a checkpoint header is held to (engine/safetensors.h).
+size_t weight_tensor_count(const ModelConfig& config, const ArchSpec& arch);
+
 // Packs separately bound Q, K and V into weights.packed_qkv and points qkv_weight/qkv_bias at
 // it; a no-op for fused architectures.
 void pack_qkv(const ModelConfig& config, const ArchSpec& arch, ModelWeights& weights);

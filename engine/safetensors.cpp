@@ -1,9 +1,6 @@
-// Safetensors reader: mmap, header validation, sharded index, and the fp32 WeightStore.
-// The writer and the fp16/bf16 conversions live in safetensors_write.cpp.
-//
-// File layout: u64 little-endian header length N, N bytes of JSON header, then the data section.
-// The header maps tensor names to {dtype, shape, data_offsets: [begin, end)} relative to the data
-// section; "__metadata__" must be a map of strings and is otherwise skipped.
+// Safetensors reader: mmap, sharded checkpoints, and the fp32 WeightStore. The header and index
+// parsers live in safetensors_header.cpp; the writer and the fp16/bf16 conversions in
+// safetensors_write.cpp.
 #include "engine/safetensors.h"
 
 #include <fcntl.h>
@@ -12,134 +9,25 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <bit>
 #include <cerrno>
 #include <cstring>
-#include <limits>
 #include <map>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 
 #include "engine/read_file.h"
+#include "engine/safetensors_detail.h"
 #include "headmap/error.hpp"
 
 namespace headmap {
 
 namespace {
 
-using json = nlohmann::json;
+using safetensors_detail::fail;
+using safetensors_detail::in_quotes;
 
-// Real headers are a few hundred KiB; the limit keeps a hostile length from driving a huge parse.
-constexpr uint64_t kMaxHeaderBytes = 100ull << 20;
-// A valid header nests three deep ({name: {shape: [..]}}); deeper input is rejected before the
-// JSON parser sees it, so a header of a million '[' cannot exhaust the stack.
-constexpr int kMaxHeaderNesting = 16;
 constexpr const char* kIndexFileName = "model.safetensors.index.json";
 constexpr const char* kSingleFileName = "model.safetensors";
-
-static_assert(std::endian::native == std::endian::little,
-              "safetensors data is little-endian; a big-endian host would need byte swaps");
-
-// Error messages must stay one line even when they quote parser output or file contents.
-std::string one_line(std::string text) {
-    for (char& c : text) {
-        if (c == '\n' || c == '\r') c = ' ';
-    }
-    return text;
-}
-
-[[noreturn]] void fail(const std::string& message) {
-    throw Error(one_line(message));
-}
-
-std::string in_quotes(std::string_view name) {
-    // Built by appending: GCC 12 at -O3 warns falsely (-Wrestrict) about "'" + std::string.
-    std::string text;
-    text.reserve(name.size() + 2);
-    text.push_back('\'');
-    text.append(name);
-    text.push_back('\'');
-    return text;
-}
-
-DType dtype_from_text(std::string_view text) {
-    static const std::pair<const char*, DType> kKnown[] = {
-        {"F64", DType::F64}, {"F32", DType::F32},  {"F16", DType::F16}, {"BF16", DType::BF16},
-        {"I64", DType::I64}, {"I32", DType::I32},  {"I16", DType::I16}, {"I8", DType::I8},
-        {"U8", DType::U8},   {"BOOL", DType::BOOL}};
-    for (const auto& [name, dtype] : kKnown) {
-        if (text == name) return dtype;
-    }
-    return DType::Other;
-}
-
-// Element sizes of dtypes the engine never computes with but that real checkpoints contain;
-// knowing them lets the shape/offset consistency check cover those tensors too. Sub-byte types
-// (F4, F6) are left out: only their range is checked.
-std::optional<uint64_t> other_dtype_size(std::string_view text) {
-    static const std::pair<const char*, uint64_t> kSizes[] = {
-        {"F8_E4M3", 1}, {"F8_E5M2", 1}, {"F8_E8M0", 1}, {"U16", 2},
-        {"U32", 4},     {"U64", 8},     {"C64", 8}};
-    for (const auto& [name, size] : kSizes) {
-        if (text == name) return size;
-    }
-    return std::nullopt;
-}
-
-// Non-negative JSON integers only: rejects negatives, floats (2.0 included), strings, bools.
-std::optional<uint64_t> as_unsigned(const json& value) {
-    if (value.is_number_unsigned()) return value.get<uint64_t>();
-    if (value.is_number_integer() && value.get<int64_t>() >= 0) {
-        return static_cast<uint64_t>(value.get<int64_t>());
-    }
-    return std::nullopt;
-}
-
-// Deepest bracket nesting outside JSON strings; stops counting once over the limit.
-int nesting_depth(std::string_view text) {
-    int depth = 0;
-    int deepest = 0;
-    bool in_string = false;
-    bool escaped = false;
-    for (char c : text) {
-        if (in_string) {
-            if (escaped) {
-                escaped = false;
-            } else if (c == '\\') {
-                escaped = true;
-            } else if (c == '"') {
-                in_string = false;
-            }
-            continue;
-        }
-        if (c == '"') {
-            in_string = true;
-        } else if (c == '[' || c == '{') {
-            deepest = std::max(deepest, ++depth);
-            if (deepest > kMaxHeaderNesting) return deepest;
-        } else if (c == ']' || c == '}') {
-            --depth;
-        }
-    }
-    return deepest;
-}
-
-json parse_json_object(std::string_view text, const std::string& what) {
-    if (nesting_depth(text) > kMaxHeaderNesting) {
-        fail(what + ": JSON nested deeper than " + std::to_string(kMaxHeaderNesting) + " levels");
-    }
-    json parsed;
-    try {
-        parsed = json::parse(text.begin(), text.end());
-    } catch (const json::exception& e) {
-        fail(what + ": not valid JSON (" + e.what() + ")");
-    }
-    if (!parsed.is_object()) {
-        fail(what + ": expected a JSON object, found " + std::string(parsed.type_name()));
-    }
-    return parsed;
-}
 
 }  // namespace
 
@@ -242,153 +130,22 @@ int64_t TensorView::numel() const {
 
 namespace {
 
-// Validates one tensor entry of a header and returns its view into `data`.
-TensorView parse_tensor_entry(const std::string& file, const std::string& name, const json& entry,
-                              std::span<const std::byte> data, uint64_t& begin_out) {
-    const std::string where = file + ": tensor " + in_quotes(name);
-    if (!entry.is_object()) fail(where + ": expected an object with dtype, shape, data_offsets");
-
-    const auto dtype_it = entry.find("dtype");
-    if (dtype_it == entry.end() || !dtype_it->is_string()) {
-        fail(where + ": missing or non-string 'dtype'");
-    }
-    TensorView view;
-    view.name = name;
-    view.dtype_text = dtype_it->get<std::string>();
-    view.dtype = dtype_from_text(view.dtype_text);
-
-    const auto shape_it = entry.find("shape");
-    if (shape_it == entry.end() || !shape_it->is_array()) {
-        fail(where + ": missing 'shape' or not an array");
-    }
-    uint64_t numel = 1;
-    for (const json& dim : *shape_it) {
-        const std::optional<uint64_t> size = as_unsigned(dim);
-        if (!size || *size > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
-            fail(where + ": shape " + shape_it->dump() + " must hold non-negative integers");
-        }
-        if (__builtin_mul_overflow(numel, *size, &numel) ||
-            numel > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
-            fail(where + ": shape " + shape_it->dump() + " has too many elements");
-        }
-        view.shape.push_back(static_cast<int64_t>(*size));
-    }
-
-    const auto offsets_it = entry.find("data_offsets");
-    if (offsets_it == entry.end() || !offsets_it->is_array() || offsets_it->size() != 2) {
-        fail(where + ": missing 'data_offsets' or not a [begin, end] pair");
-    }
-    const std::optional<uint64_t> begin = as_unsigned((*offsets_it)[0]);
-    const std::optional<uint64_t> end = as_unsigned((*offsets_it)[1]);
-    if (!begin || !end) {
-        fail(where + ": data_offsets " + offsets_it->dump() + " must be non-negative integers");
-    }
-    if (*begin > *end || *end > data.size()) {
-        fail(where + ": data offsets [" + std::to_string(*begin) + ", " + std::to_string(*end) +
-             ") out of range of data section of " + std::to_string(data.size()) + " bytes");
-    }
-
-    std::optional<uint64_t> element_size;
-    if (view.dtype != DType::Other) {
-        element_size = dtype_size(view.dtype);
-    } else {
-        element_size = other_dtype_size(view.dtype_text);
-    }
-    if (element_size) {
-        uint64_t expected_bytes = 0;
-        if (__builtin_mul_overflow(numel, *element_size, &expected_bytes) ||
-            expected_bytes != *end - *begin) {
-            fail(where + ": shape " + shape_text(view.shape) + " of " + view.dtype_text +
-                 " needs " + std::to_string(numel) + " x " + std::to_string(*element_size) +
-                 " bytes, but data_offsets span " + std::to_string(*end - *begin) + " bytes");
-        }
-    }
-    view.bytes = data.subspan(*begin, *end - *begin);
-    begin_out = *begin;
-    return view;
+std::vector<TensorView> parse_safetensors(const MappedFile& file, const SafetensorsLimits& limits) {
+    return parse_safetensors_bytes(file.bytes(), file.path().string(), limits);
 }
 
-}  // namespace
-
-// Parses and validates the header of one safetensors file's bytes; views point into `bytes`.
-std::vector<TensorView> parse_safetensors_bytes(std::span<const std::byte> bytes,
-                                                const std::string& path) {
-    if (bytes.size() < 8) {
-        fail(path + ": file of " + std::to_string(bytes.size()) +
-             " bytes is too short for the 8-byte header length");
-    }
-    uint64_t header_length = 0;
-    std::memcpy(&header_length, bytes.data(), sizeof header_length);  // little-endian host
-    if (header_length > bytes.size() - 8) {
-        fail(path + ": header length " + std::to_string(header_length) + " exceeds file size " +
-             std::to_string(bytes.size()));
-    }
-    if (header_length > kMaxHeaderBytes) {
-        fail(path + ": header length " + std::to_string(header_length) + " exceeds the limit of " +
-             std::to_string(kMaxHeaderBytes) + " bytes");
-    }
-    const std::string_view header_text(reinterpret_cast<const char*>(bytes.data()) + 8,
-                                       static_cast<std::size_t>(header_length));
-    const json header = parse_json_object(header_text, path + ": header");
-    const std::span<const std::byte> data = bytes.subspan(8 + header_length);
-
-    struct ByteRange {
-        uint64_t begin;
-        uint64_t end;
-        const std::string* name;
-    };
-    std::vector<TensorView> views;
-    std::vector<ByteRange> ranges;
-    for (const auto& [name, entry] : header.items()) {
-        if (name == "__metadata__") {
-            // The format's metadata is a map of strings; anything else marks a broken header.
-            const bool strings = entry.is_object() &&
-                                 std::all_of(entry.begin(), entry.end(),
-                                             [](const nlohmann::json& v) { return v.is_string(); });
-            if (!strings)
-                fail(path +
-                     ": \"__metadata__\" is not a map of strings (expected {\"key\": \"value\", "
-                     "...})");
-            continue;
-        }
-        uint64_t begin = 0;
-        views.push_back(parse_tensor_entry(path, name, entry, data, begin));
-    }
-    for (const TensorView& view : views) {
-        if (view.bytes.empty()) continue;  // occupies no bytes, cannot overlap anything
-        const auto begin = static_cast<uint64_t>(view.bytes.data() - data.data());
-        ranges.push_back({begin, begin + view.bytes.size(), &view.name});
-    }
-    std::sort(ranges.begin(), ranges.end(),
-              [](const ByteRange& a, const ByteRange& b) { return a.begin < b.begin; });
-    for (std::size_t i = 1; i < ranges.size(); ++i) {
-        const ByteRange& previous = ranges[i - 1];
-        const ByteRange& current = ranges[i];
-        if (current.begin < previous.end) {
-            fail(path + ": tensors " + in_quotes(*previous.name) + " [" +
-                 std::to_string(previous.begin) + ", " + std::to_string(previous.end) + ") and " +
-                 in_quotes(*current.name) + " [" + std::to_string(current.begin) + ", " +
-                 std::to_string(current.end) + ") overlap");
-        }
-    }
-    return views;
-}
-
-namespace {
-
-std::vector<TensorView> parse_safetensors(const MappedFile& file) {
-    return parse_safetensors_bytes(file.bytes(), file.path().string());
-}
-
-std::string read_small_file(const std::filesystem::path& path) {
+std::string read_small_file(const std::filesystem::path& path, uint64_t max_bytes) {
     std::string why;
-    std::optional<std::string> text = read_regular_file(path, why, kMaxHeaderBytes);
+    std::optional<std::string> text = read_regular_file(path, why, max_bytes);
     if (!text) fail(path.string() + ": cannot read the index: " + why);
     return std::move(*text);
 }
 
 // Shard names come from a downloaded file; keep them inside the index's directory.
-bool is_safe_shard_name(const std::filesystem::path& shard) {
+bool is_safe_shard_name(const std::string& name) {
+    // A NUL would end the path early: the file opened would not be the one named.
+    if (name.find('\0') != std::string::npos) return false;
+    const std::filesystem::path shard(name);
     if (shard.empty() || shard.is_absolute()) return false;
     for (const auto& part : shard) {
         if (part == "..") return false;
@@ -402,12 +159,14 @@ SafetensorsArchive::SafetensorsArchive(SafetensorsArchive&&) noexcept = default;
 SafetensorsArchive& SafetensorsArchive::operator=(SafetensorsArchive&&) noexcept = default;
 SafetensorsArchive::~SafetensorsArchive() = default;
 
-SafetensorsArchive SafetensorsArchive::open(const std::filesystem::path& path) {
+SafetensorsArchive SafetensorsArchive::open(const std::filesystem::path& path,
+                                            const SafetensorsLimits& limits) {
     std::error_code ec;
     if (std::filesystem::is_directory(path, ec)) {
         if (std::filesystem::exists(path / kSingleFileName, ec))
-            return open(path / kSingleFileName);
-        if (std::filesystem::exists(path / kIndexFileName, ec)) return open(path / kIndexFileName);
+            return open(path / kSingleFileName, limits);
+        if (std::filesystem::exists(path / kIndexFileName, ec))
+            return open(path / kIndexFileName, limits);
         fail(path.string() + ": directory holds neither " + kSingleFileName + " nor " +
              kIndexFileName);
     }
@@ -418,22 +177,19 @@ SafetensorsArchive SafetensorsArchive::open(const std::filesystem::path& path) {
     const bool is_index = file_name.size() >= 5 && file_name.ends_with(".json");
     if (!is_index) {
         archive.files_.push_back(std::make_unique<MappedFile>(path));
-        archive.tensors_ = parse_safetensors(*archive.files_.back());
+        archive.tensors_ = parse_safetensors(*archive.files_.back(), limits);
     } else {
         const std::string index_name = path.string();
-        const json index = parse_json_object(read_small_file(path), index_name);
-        const auto map_it = index.find("weight_map");
-        if (map_it == index.end() || !map_it->is_object()) {
-            fail(index_name + ": missing 'weight_map' object");
-        }
+        const std::vector<std::pair<std::string, std::string>> weight_map = parse_safetensors_index(
+            read_small_file(path, limits.max_header_bytes), index_name, limits);
         // Group tensor names by shard, so each shard is mapped once.
         std::map<std::string, std::vector<std::string>> names_by_shard;
-        for (const auto& [tensor, shard] : map_it->items()) {
-            if (!shard.is_string() || !is_safe_shard_name(shard.get<std::string>())) {
+        for (const auto& [tensor, shard] : weight_map) {
+            if (!is_safe_shard_name(shard)) {
                 fail(index_name + ": weight_map entry " + in_quotes(tensor) + " names shard " +
-                     shard.dump() + ", expected a file name relative to the index");
+                     in_quotes(shard) + ", expected a file name relative to the index");
             }
-            names_by_shard[shard.get<std::string>()].push_back(tensor);
+            names_by_shard[shard].push_back(tensor);
         }
         const std::filesystem::path directory = path.parent_path();
         std::map<std::string, std::string, std::less<>> shard_of_tensor;
@@ -444,7 +200,11 @@ SafetensorsArchive SafetensorsArchive::open(const std::filesystem::path& path) {
                      " listed in weight_map not found (" + shard_path.string() + ")");
             }
             archive.files_.push_back(std::make_unique<MappedFile>(shard_path));
-            std::vector<TensorView> views = parse_safetensors(*archive.files_.back());
+            std::vector<TensorView> views = parse_safetensors(*archive.files_.back(), limits);
+            if (archive.tensors_.size() + views.size() > limits.max_tensors)
+                fail(index_name + ": the shards list more than " +
+                     std::to_string(limits.max_tensors) + " tensors together" +
+                     (limits.context.empty() ? "" : " (" + limits.context + ")"));
             for (TensorView& view : views) {
                 const auto [it, inserted] = shard_of_tensor.emplace(view.name, shard);
                 if (!inserted) {

@@ -12,6 +12,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace headmap {
@@ -34,11 +35,34 @@ struct TensorView {
 
 class MappedFile;  // RAII mmap of one file (defined in safetensors.cpp)
 
+// The format's own limit on a header (safetensors refuses more than ~100 MB), and the most tensors
+// any checkpoint may list: a hostile header is refused at the first byte or entry past them.
+inline constexpr uint64_t kMaxHeaderBytes = 100ull << 20;
+inline constexpr std::size_t kMaxArchiveTensors = 16384;
+
+// What a header (or a sharded index, or all shards together) may declare. Headers are parsed as
+// a stream into one small view per tensor, stopping at the first excess, so a hostile file costs
+// at most max_header_bytes of scanning and max_tensors views.
+struct SafetensorsLimits {
+    uint64_t max_header_bytes = kMaxHeaderBytes;
+    std::size_t max_tensors = kMaxArchiveTensors;
+    std::string context;  // why these limits, for messages; empty for the defaults
+};
+
+// The limits for a checkpoint of a model that binds `weights` tensors: twice that plus 64
+// (checkpoints also hold buffers such as GPT-2's attn.bias, task heads and poolers), at most
+// kMaxArchiveTensors, and 512 bytes of header per tensor plus 1 MiB (real entries take
+// ~100-150 bytes; HF's metadata is a few bytes).
+// `context` says which model, e.g. "gpt2 with 2 layers binds 30 tensors".
+SafetensorsLimits model_archive_limits(std::size_t weights, std::string context);
+
 class SafetensorsArchive {
   public:
     // `path` is a .safetensors file, a model.safetensors.index.json, or a directory that holds
-    // model.safetensors or model.safetensors.index.json.
-    static SafetensorsArchive open(const std::filesystem::path& path);
+    // model.safetensors or model.safetensors.index.json. `limits` bound every header and the index,
+    // and the tensors of all shards together.
+    static SafetensorsArchive open(const std::filesystem::path& path,
+                                   const SafetensorsLimits& limits = {});
 
     SafetensorsArchive(SafetensorsArchive&&) noexcept;
     SafetensorsArchive& operator=(SafetensorsArchive&&) noexcept;
@@ -92,9 +116,14 @@ void write_safetensors(const std::filesystem::path& path, std::span<const Tensor
                        const std::map<std::string, std::string>& metadata = {});
 
 // The header of a safetensors file held in memory, validated as open() validates a file's; the
-// views point into `bytes`. `where` names the source in errors.
+// views point into `bytes`, sorted by name. `where` names the source in errors.
 std::vector<TensorView> parse_safetensors_bytes(std::span<const std::byte> bytes,
-                                                const std::string& where);
+                                                const std::string& where,
+                                                const SafetensorsLimits& limits = {});
+// The weight_map of a model.safetensors.index.json's text: (tensor, shard) pairs in file order,
+// the shard names unchecked. `where` names the file in errors.
+std::vector<std::pair<std::string, std::string>> parse_safetensors_index(
+    std::string_view text, const std::string& where, const SafetensorsLimits& limits = {});
 // An F32, F16 or BF16 tensor as fp32 values (a copy); headmap::Error for other dtypes.
 std::vector<float> tensor_to_floats(const TensorView& view);
 

@@ -137,7 +137,9 @@ std::vector<std::byte> safetensors_bytes(std::span<const TensorToWrite> tensors,
                                {"data_offsets", {offset, offset + size}}};
         offset += size;
     }
-    std::string header_text = header.dump();
+    // Metadata and names are the caller's strings: invalid UTF-8 is replaced (U+FFFD) rather than
+    // thrown as nlohmann's type_error.
+    std::string header_text = header.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     // Pad with spaces (as the HF writer does) so the data section starts 8-byte aligned.
     header_text.append((8 - header_text.size() % 8) % 8, ' ');
     const uint64_t header_length = header_text.size();

@@ -142,6 +142,14 @@ TEST_CASE("bad checkpoint: data offsets out of range, and overlapping tensors") 
              bytes[9] = '!';
              write_file(file, bytes);
          },
+         // (the header is read as a stream: its first byte already says it is no object)
+         {"expected a JSON object, found array"}},
+        {"header JSON cut in the middle of an entry (same length, patched in place)",
+         [](const fs::path& file) {
+             std::string bytes = read_file(kTiny / "model.safetensors");
+             bytes[8 + 15] = '!';  // the colon after "__metadata__"
+             write_file(file, bytes);
+         },
          {"not valid JSON"}},
     });
 }

@@ -1,6 +1,7 @@
 // Tests for model lookup: directories, the project weights/ folder, and a fake Hugging Face hub
 // cache (refs/main, snapshots, symlinks into blobs/) built in a temporary directory.
 #include <doctest/doctest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -266,4 +267,28 @@ TEST_CASE("unknown ids report what was searched") {
     fs::create_directories(cache / "models--org--empty" / "refs");
     message = error_of([] { resolve_model_dir("org/empty"); });
     CHECK(contains(message, "models--org--empty"));
+}
+
+TEST_CASE("refs/main that is not a regular file is refused at once, never waited on") {
+    TempDir dir;
+    const fs::path cache = dir.path / "cache";
+    IsolatedEnv env(cache, dir.path / "weights");
+    make_cached_repo(cache, "models--org--fifo", "abc", false);
+    const fs::path ref = cache / "models--org--fifo" / "refs" / "main";
+    fs::create_directories(ref.parent_path());
+    // A FIFO with no writer: reading it with a plain stream would block forever.
+    REQUIRE(::mkfifo(ref.c_str(), 0600) == 0);
+    const auto start = std::chrono::steady_clock::now();
+    std::string message = error_of([] { resolve_model_dir("org/fifo"); });
+    CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(1));
+    CHECK(contains(message, ref.string()));
+    CHECK(contains(message, "not a regular file"));
+
+    // A directory in its place, and a file far larger than any revision hash.
+    fs::remove(ref);
+    fs::create_directories(ref);
+    CHECK(contains(error_of([] { resolve_model_dir("org/fifo"); }), "directory"));
+    fs::remove(ref);
+    write_text(ref, std::string(1 << 20, 'a'));
+    CHECK(contains(error_of([] { resolve_model_dir("org/fifo"); }), "over the limit"));
 }

@@ -49,15 +49,19 @@ std::vector<std::byte> export_bytes(ExportFormat format, const ExportContents& c
         if (!c.word_ids.empty()) arrays.push_back(npz_ints("word_ids", c.word_ids));
         return npz_bytes(arrays, where);
     }
+    // error_handler replace: labels may hold any bytes (--tokens files, hm_read_params.tokens,
+    // a hostile vocabulary); without it dump() throws nlohmann's type_error on invalid UTF-8.
+    const auto text = [](const nlohmann::json& value) {
+        return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    };
     if (format == ExportFormat::Safetensors) {
         const TensorToWrite tensor{"attentions", DType::F32, shape, c.maps};
-        std::map<std::string, std::string> metadata = {{"tokens", nlohmann::json(c.tokens).dump()},
-                                                       {"layers", nlohmann::json(c.layers).dump()},
-                                                       {"heads", nlohmann::json(c.heads).dump()}};
-        if (!c.ids.empty()) metadata["ids"] = nlohmann::json(c.ids).dump();
-        if (!c.type_ids.empty()) metadata["type_ids"] = nlohmann::json(c.type_ids).dump();
-        if (c.config) metadata["config"] = config.dump();
-        if (!c.word_ids.empty()) metadata["word_ids"] = nlohmann::json(c.word_ids).dump();
+        std::map<std::string, std::string> metadata = {
+            {"tokens", text(c.tokens)}, {"layers", text(c.layers)}, {"heads", text(c.heads)}};
+        if (!c.ids.empty()) metadata["ids"] = text(c.ids);
+        if (!c.type_ids.empty()) metadata["type_ids"] = text(c.type_ids);
+        if (c.config) metadata["config"] = text(config);
+        if (!c.word_ids.empty()) metadata["word_ids"] = text(c.word_ids);
         return safetensors_bytes(std::span(&tensor, 1), metadata, where);
     }
     nlohmann::json attentions = nlohmann::json::array();
@@ -83,10 +87,8 @@ std::vector<std::byte> export_bytes(ExportFormat format, const ExportContents& c
     doc["shape"] = shape;
     doc["attentions"] = std::move(attentions);
     if (!c.word_ids.empty()) doc["word_ids"] = c.word_ids;
-    // error_handler replace: tokens from a hostile vocabulary may hold invalid UTF-8.
-    const std::string text =
-        doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
-    const auto bytes = std::as_bytes(std::span(text.data(), text.size()));
+    const std::string json_text = text(doc) + "\n";
+    const auto bytes = std::as_bytes(std::span(json_text.data(), json_text.size()));
     return {bytes.begin(), bytes.end()};
 }
 

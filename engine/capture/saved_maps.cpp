@@ -234,7 +234,11 @@ AttentionMaps read_saved_maps(std::span<const std::byte> bytes, SavedMapsFormat 
         adopt_shape(maps, data.shape, where);
         all = std::move(data.values);
     } else {
-        const std::vector<TensorView> tensors = parse_safetensors_bytes(bytes, where);
+        // Exports hold one tensor and a few metadata strings (the tokens of 2^17 positions take
+        // ~3 MB); other files of maps (a test's expected.safetensors) a few dozen tensors. The
+        // format's own limits (100 MB) would let a hostile header cost seconds and ~300 MB.
+        const SafetensorsLimits limits{16ull << 20, 4096, "the limit for saved maps"};
+        const std::vector<TensorView> tensors = parse_safetensors_bytes(bytes, where, limits);
         std::string name = options.tensor;
         const auto find = [&](const std::string& wanted) -> const TensorView* {
             for (const TensorView& view : tensors)

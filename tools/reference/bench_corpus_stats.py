@@ -4,7 +4,7 @@
 The Python side of `headmap stats --texts FILE --bench`: every line of FILE (a tab splits a
 sentence pair) is tokenized with the model's tokenizer, run through the model (eager attention,
 output_attentions=True, fp32, inference_mode) and turned into the same per-head statistics as
-headmap's (engine/analysis.h; allowed entries only, so GPT-2's masked upper triangle never
+headmap's (engine/analysis/analysis.h; allowed entries only, so GPT-2's masked upper triangle never
 counts), in float64 with torch; the mean and population std over texts are aggregated with numpy.
 One JSON line on stdout, like bench_hf.py's:
 

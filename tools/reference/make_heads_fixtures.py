@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Reference results for engine/heads.h (development time only): robust scaling, Ward linkage,
+"""Reference results for engine/analysis/heads.h (development time only): robust scaling, Ward linkage,
 flat clusters, medoids and the 2-D PCA, as numpy / scipy / scikit-learn compute them.
 
 tests/data/heads/reference.json:

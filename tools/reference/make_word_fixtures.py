@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Writes tests/data/words/{gpt2,bert,roberta}_words.json: Hugging Face's word_ids() for texts
-that exercise the word grouping of engine/words.h (development time only; tests/test_words.cpp
+that exercise the word grouping of engine/analysis/words.h (development time only; tests/test_words.cpp
 reads the files, nothing at test time needs Python).
 
     /opt/hfref/bin/python tools/reference/make_word_fixtures.py
