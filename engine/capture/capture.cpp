@@ -14,8 +14,18 @@ namespace headmap {
 ModelFiles load_model_files(const std::string& model, const std::string& tokenizer_dir) {
     const std::filesystem::path dir = resolve_model_dir(model);
     ModelConfig config = load_model_config(dir / "config.json");
-    Tokenizer tokenizer = load_tokenizer_dir(
-        tokenizer_dir.empty() ? dir : std::filesystem::path(tokenizer_dir), config.model_type);
+    const std::filesystem::path tokenizer_path =
+        tokenizer_dir.empty() ? dir : std::filesystem::path(tokenizer_dir);
+    Tokenizer tokenizer = load_tokenizer_dir(tokenizer_path, config.model_type);
+    // A tokenizer whose ids pass the model's embedding rows would fail on some text, not on
+    // others: refuse the pair at load, whatever the text.
+    if (tokenizer.vocab_size() > config.vocab_size)
+        throw Error("the tokenizer in '" + tokenizer_path.string() + "' has ids up to " +
+                        std::to_string(int64_t(tokenizer.vocab_size()) - 1) + ", but '" +
+                        (dir / "config.json").string() + "' has vocab_size " +
+                        std::to_string(config.vocab_size) +
+                        " (expected a tokenizer that matches the model)",
+                    Status::BadInput);
     return ModelFiles{dir, std::move(config), std::move(tokenizer)};
 }
 
