@@ -24,7 +24,7 @@ ModelFiles load_model_files(const std::string& model, const std::string& tokeniz
                         std::to_string(int64_t(tokenizer.vocab_size()) - 1) + ", but '" +
                         (dir / "config.json").string() + "' has vocab_size " +
                         std::to_string(config.vocab_size) +
-                        " (expected a tokenizer that matches the model)",
+                        " (the tokenizer and model do not match)",
                     Status::BadInput);
     return ModelFiles{dir, std::move(config), std::move(tokenizer)};
 }
