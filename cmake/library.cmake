@@ -23,6 +23,13 @@ set(HEADMAP_OBJECTS)
 foreach(room ${HEADMAP_ROOMS})
   list(APPEND HEADMAP_OBJECTS $<TARGET_OBJECTS:${room}>)
 endforeach()
+# The kernels' per-instruction-set objects (kernels/CMakeLists.txt) are object libraries of their
+# own, which TARGET_OBJECTS of headmap_kernels_cpu does not list.
+foreach(isa scalar avx2 avx512)
+  if(TARGET headmap_kernels_isa_${isa})
+    list(APPEND HEADMAP_OBJECTS $<TARGET_OBJECTS:headmap_kernels_isa_${isa}>)
+  endif()
+endforeach()
 
 # What libheadmap needs at link time besides its own objects.
 set(HEADMAP_PRIVATE_LIBS Threads::Threads ${CMAKE_DL_LIBS})

@@ -9,6 +9,7 @@
 #include "engine/safetensors.h"
 #include "headmap/error.hpp"
 #include "kernels/cpu/blas.h"
+#include "kernels/cpu/isa.h"
 #include "kernels/cpu/ops.h"
 #include "kernels/cpu/packed_linear.h"
 
@@ -31,7 +32,7 @@ LoadedWeights::LoadedWeights() = default;
 LoadedWeights::~LoadedWeights() = default;
 
 std::shared_ptr<const LoadedWeights> LoadedWeights::load(const std::filesystem::path& model_dir,
-                                                         int64_t packed_max_bytes, int threads) {
+                                                         int64_t packed_max_bytes) {
     auto model = std::make_shared<LoadedWeights>();
     model->config = load_model_config(model_dir / "config.json");
     model->arch = &arch_for(model->config.model_type);
@@ -43,41 +44,54 @@ std::shared_ptr<const LoadedWeights> LoadedWeights::load(const std::filesystem::
                      " layers binds " + std::to_string(tensors) + " tensors");
     model->store = std::make_unique<WeightStore>(SafetensorsArchive::open(model_dir, limits));
     bind_weights(*model->store, model->config, *model->arch, model->weights, model_dir.string());
-    model->pack(packed_max_bytes, threads);
+    model->plan_packing(packed_max_bytes);
     return model;
 }
 
 std::shared_ptr<const LoadedWeights> LoadedWeights::random(const ModelConfig& config, uint64_t seed,
-                                                           int64_t packed_max_bytes, int threads) {
+                                                           int64_t packed_max_bytes) {
     auto model = std::make_shared<LoadedWeights>();
     model->config = config;
     model->arch = &arch_for(config.model_type);
     model->random_storage = bind_random_weights(config, *model->arch, model->weights, seed);
-    model->pack(packed_max_bytes, threads);
+    model->plan_packing(packed_max_bytes);
     return model;
 }
 
-void LoadedWeights::pack(int64_t max_bytes, int threads) {
+// Only (out, in) weights get a panel copy: (in, out) ones are read in place. Nothing is packed
+// here: packed_layer does it when a short input first reaches the layer, so that a long input, or
+// a CUDA engine, never pays for it.
+void LoadedWeights::plan_packing(int64_t max_bytes) {
+    if (arch->weight_layout != WeightLayout::OutIn) return;
     const int64_t C = config.d_model, F = config.d_ff, L = config.n_layer;
     const auto padded = [](int64_t n) {
         return (n + cpu::kPanelWidth - 1) / cpu::kPanelWidth * cpu::kPanelWidth;
     };
     const int64_t floats = L * (C * padded(3 * C) + C * padded(C) + C * padded(F) + F * padded(C));
     if (floats * int64_t(sizeof(float)) > max_bytes) return;
-    packed.resize(size_t(L) * kProjectionsPerLayer);
-    const WeightLayout layout = arch->weight_layout;
-    // Layers are independent: pack them on a pool's threads.
-    cpu::ThreadPool pool(threads > 0 ? threads
-                                     : std::max(1, int(std::thread::hardware_concurrency())));
-    pool.run(int(L), [&](int l, int) {
-        const LayerWeights& w = weights.layers[size_t(l)];
-        cpu::PackedWeight* out = &packed[size_t(l) * kProjectionsPerLayer];
-        out[int(Projection::Qkv)] = cpu::PackedWeight(w.qkv_weight, int(C), int(3 * C), layout);
-        out[int(Projection::AttnOut)] =
-            cpu::PackedWeight(w.attn_out_weight, int(C), int(C), layout);
-        out[int(Projection::MlpIn)] = cpu::PackedWeight(w.mlp_in_weight, int(C), int(F), layout);
-        out[int(Projection::MlpOut)] = cpu::PackedWeight(w.mlp_out_weight, int(F), int(C), layout);
+    packed_.resize(size_t(L) * kProjectionsPerLayer);
+    packed_once_ = std::make_unique<std::once_flag[]>(size_t(L));
+}
+
+std::span<const cpu::PackedWeight> LoadedWeights::packed_layer(int layer,
+                                                               cpu::ThreadPool& pool) const {
+    cpu::PackedWeight* out = &packed_[size_t(layer) * kProjectionsPerLayer];
+    std::call_once(packed_once_[size_t(layer)], [&] {
+        const int C = config.d_model, F = config.d_ff;
+        const LayerWeights& w = weights.layers[size_t(layer)];
+        const WeightLayout layout = arch->weight_layout;
+        out[int(Projection::Qkv)] = cpu::PackedWeight(pool, w.qkv_weight, C, 3 * C, layout);
+        out[int(Projection::AttnOut)] = cpu::PackedWeight(pool, w.attn_out_weight, C, C, layout);
+        out[int(Projection::MlpIn)] = cpu::PackedWeight(pool, w.mlp_in_weight, C, F, layout);
+        out[int(Projection::MlpOut)] = cpu::PackedWeight(pool, w.mlp_out_weight, F, C, layout);
     });
+    return {out, size_t(kProjectionsPerLayer)};
+}
+
+size_t LoadedWeights::packed_bytes() const {
+    size_t bytes = 0;
+    for (const cpu::PackedWeight& weight : packed_) bytes += weight.empty() ? 0 : weight.bytes();
+    return bytes;
 }
 
 namespace {
@@ -98,13 +112,11 @@ Engine Engine::create(std::shared_ptr<const LoadedWeights> weights, const Engine
 }
 
 Engine Engine::load(const std::filesystem::path& model_dir, const EngineOptions& options) {
-    return create(LoadedWeights::load(model_dir, packing_budget(options), options.threads),
-                  options);
+    return create(LoadedWeights::load(model_dir, packing_budget(options)), options);
 }
 
 Engine Engine::random(const ModelConfig& config, uint64_t seed, const EngineOptions& options) {
-    return create(LoadedWeights::random(config, seed, packing_budget(options), options.threads),
-                  options);
+    return create(LoadedWeights::random(config, seed, packing_budget(options)), options);
 }
 
 int Engine::threads() const {
@@ -118,6 +130,9 @@ void Engine::allocate(const EngineOptions& options) {
                                    : model_->config.max_tokens();
     // All parallelism comes from our pool; OpenBLAS runs single-threaded inside each task.
     blas::set_num_threads(1);
+    // The kernel table (kernels/cpu/isa.h) is chosen now, so that a bad HEADMAP_CPU is said
+    // before any input is read or output opened.
+    if (options.device == Device::Cpu) (void)cpu::kernels();
     pool_ = std::make_unique<cpu::ThreadPool>(threads);
     const size_t S = size_t(max_seq_), C = size_t(model_->config.d_model),
                  F = size_t(model_->config.d_ff), H = size_t(model_->config.n_head);
@@ -191,7 +206,7 @@ struct CpuOps {
     const ForwardRequest& request;
     const ModelConfig& config;
     const ModelWeights& weights;
-    std::span<const cpu::PackedWeight> packed;  // empty: use OpenBLAS / reference
+    const LoadedWeights& model;
     cpu::ThreadPool& pool;
     AttentionRing& ring;
     std::span<float> scratch;
@@ -221,11 +236,13 @@ struct CpuOps {
     }
     void linear(int layer, Projection which, Buffer out, Buffer in, std::span<const float> w,
                 std::span<const float> b, int K, int N, Epilogue epilogue) {
-        if (!packed.empty())
-            cpu::linear_packed(pool, at(out), at(in),
-                               packed[size_t(layer) * kProjectionsPerLayer + size_t(which)], b, S,
+        if (fast && S <= cpu::in_place_max_rows() && cpu::panels_in_place(layout, N)) {
+            cpu::linear_panels(pool, at(out), at(in), cpu::in_place_panels(w, N), b, S, K, N,
                                epilogue);
-        else if (fast)
+        } else if (fast && S <= cpu::panel_max_rows() && model.packs()) {
+            cpu::linear_packed(pool, at(out), at(in),
+                               model.packed_layer(layer, pool)[size_t(which)], b, S, epilogue);
+        } else if (fast)
             cpu::linear(pool, at(out), at(in), w, b, S, K, N, layout, epilogue);
         else
             reference::linear(at(out), at(in), w, b, S, K, N, layout, epilogue);
@@ -275,12 +292,10 @@ ForwardResult Engine::forward(const ForwardRequest& request) {
                               std::span<float>(arena_.get(), arena_floats_));
     const int S = int(request.ids.size()), C = model_->config.d_model, F = model_->config.d_ff;
     const bool fast = request.backend == Backend::Fast;
-    const bool packed = fast && !model_->packed.empty() && S <= cpu::kPackedMaxRows;
     CpuOps ops{.request = request,
                .config = model_->config,
                .weights = model_->weights,
-               .packed = packed ? std::span<const cpu::PackedWeight>(model_->packed)
-                                : std::span<const cpu::PackedWeight>{},
+               .model = *model_,
                .pool = *pool_,
                .ring = *ring_,
                .scratch = scratch_,

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <span>
 #include <vector>
 
@@ -13,14 +14,11 @@
 #include "engine/attention_ring.h"
 #include "engine/config.h"
 #include "engine/model_weights.h"
+#include "kernels/cpu/packed_linear.h"
 
 namespace headmap {
 
-namespace cpu {
-class ThreadPool;
-class PackedWeight;
-}  // namespace cpu
-class CudaForward;  // namespace cpu
+class CudaForward;
 class WeightStore;
 
 enum class Device { Cpu, Cuda };
@@ -29,9 +27,11 @@ struct EngineOptions {
     int threads = 0;     // 0: all hardware threads
     int ring_slots = 2;  // K
     int max_seq = 0;     // 0: the model's longest sequence (ModelConfig::max_tokens)
-    // Inputs of up to cpu::kPackedMaxRows tokens run their projections from a second copy of
-    // the weights, repacked at load (kernels/cpu/packed_linear.h). The copy is made only when it
-    // fits in this many bytes (MiniLM: 41 MiB, GPT-2 small: 324 MiB); 0 never makes it.
+    // Inputs of up to cpu::panel_max_rows() tokens run their projections on the panel kernels
+    // (kernels/cpu/packed_linear.h): (in, out) weights in place, (out, in) weights from a copy
+    // repacked layer by layer when a short input first needs it. The copy is made only when the
+    // whole of it would fit in this many bytes (MiniLM: 41 MiB, bert-base: 324 MiB); 0 never
+    // makes it (OpenBLAS runs those projections then).
     int64_t packed_weights_max_bytes = int64_t(1) << 30;
     // Cuda: Backend::Fast forwards run on GPU 0 (engine/cuda_forward.h); Backend::Reference still
     // runs the CPU reference loops, for parity checks. Construction throws headmap::Error when
@@ -87,31 +87,37 @@ struct ForwardResult {
 };
 
 // A model's weights, loaded once: its config, architecture row, the mapped checkpoint (or random
-// values), the spans bound to it and, when it fits, the repacked copy short inputs run from. Any
-// number of Engines share one read-only, on any threads (the C API's model handle holds one; each
-// context's engine brings only its arena, ring and pool).
+// values), the spans bound to it and, for (out, in) weights, the panel copy short inputs run
+// from, made layer by layer on first use. Any number of Engines share one, on any threads (the C
+// API's model handle holds one; each context's engine brings only its arena, ring and pool).
 struct LoadedWeights {
     ModelConfig config;
     const ArchSpec* arch = nullptr;
     std::unique_ptr<WeightStore> store;  // a loaded checkpoint
     std::vector<float> random_storage;   // random weights
     ModelWeights weights;
-    // Per layer: qkv, attn_out, mlp_in, mlp_out repacked for short CPU inputs; empty when the
-    // copy would pass `packed_max_bytes` (EngineOptions::packed_weights_max_bytes).
-    std::vector<cpu::PackedWeight> packed;
 
-    // `threads` pack the copy (0: all hardware threads).
     static std::shared_ptr<const LoadedWeights> load(const std::filesystem::path& model_dir,
-                                                     int64_t packed_max_bytes, int threads = 0);
+                                                     int64_t packed_max_bytes);
     static std::shared_ptr<const LoadedWeights> random(const ModelConfig& config, uint64_t seed,
-                                                       int64_t packed_max_bytes, int threads = 0);
+                                                       int64_t packed_max_bytes);
     LoadedWeights();
     ~LoadedWeights();
     LoadedWeights(const LoadedWeights&) = delete;  // the spans point into store/random_storage
     LoadedWeights& operator=(const LoadedWeights&) = delete;
 
+    // Whether short inputs run (out, in) projections from a panel copy (within the byte budget).
+    bool packs() const { return !packed_.empty(); }
+    // The layer's qkv, attn_out, mlp_in and mlp_out panels (kProjectionsPerLayer of them),
+    // packed by `pool` on the first call for that layer; thread-safe. packs() must hold.
+    std::span<const cpu::PackedWeight> packed_layer(int layer, cpu::ThreadPool& pool) const;
+    // Bytes of panel copies made so far.
+    size_t packed_bytes() const;
+
   private:
-    void pack(int64_t max_bytes, int threads);
+    void plan_packing(int64_t max_bytes);
+    mutable std::vector<cpu::PackedWeight> packed_;  // per layer x projection, filled lazily
+    std::unique_ptr<std::once_flag[]> packed_once_;  // per layer
 };
 
 class Engine {
@@ -132,13 +138,16 @@ class Engine {
     const ArchSpec& arch() const { return *model_->arch; }
     const ModelWeights& weights() const { return model_->weights; }
     int max_seq() const { return max_seq_; }
-    // Whether short inputs run from repacked weights (EngineOptions::packed_weights_max_bytes).
-    bool packs_weights() const { return !model_->packed.empty(); }
+    // Whether short inputs run (out, in) projections from a panel copy
+    // (EngineOptions::packed_weights_max_bytes).
+    bool packs_weights() const { return model_->packs(); }
+    const LoadedWeights& loaded() const { return *model_; }
     int threads() const;
     AttentionRing& ring() { return *ring_; }
     // The CUDA backend, or null for a CPU engine (bench reads its timings).
     CudaForward* cuda() { return cuda_.get(); }
-    bool fast() const { return fast_; }  // EngineOptions::fast
+    bool fast() const { return fast_; }                                   // EngineOptions::fast
+    size_t arena_bytes() const { return arena_floats_ * sizeof(float); }  // the activations
 
     // Producer side: publishes each emitted layer's maps to ring() and blocks when it is full.
     // Calls ring().finish() at the end. Errors (bad ids, too long) throw headmap::Error.

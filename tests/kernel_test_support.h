@@ -11,6 +11,7 @@
 #include <span>
 #include <vector>
 
+#include "kernels/cpu/isa.h"
 #include "kernels/cpu/ops.h"
 #include "kernels/cpu/thread_pool.h"
 
@@ -133,6 +134,26 @@ inline int check_linear_cases(LinearFn fast, std::span<const int> shapes_S,
                         }
                 }
     return checked;
+}
+
+// Runs body(table) once per kernel table this CPU supports (kernels/cpu/isa.h), with that table
+// in use, and puts the previous one back. Returns how many ran.
+template <class Fn>
+int for_each_kernel_table(Fn&& body) {
+    using namespace headmap;
+    const cpu::KernelTable& before = cpu::kernels();
+    struct Restore {
+        const cpu::KernelTable& table;
+        ~Restore() { cpu::use_kernels(table); }
+    } restore{before};
+    int ran = 0;
+    for (const cpu::KernelTable* table : cpu::supported_kernels()) {
+        cpu::use_kernels(*table);
+        INFO("kernels: " << table->name);
+        body(*table);
+        ++ran;
+    }
+    return ran;
 }
 
 }  // namespace kernel_test

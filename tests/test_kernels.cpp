@@ -70,217 +70,249 @@ Captured capture(Engine& engine, std::span<const int32_t> ids, Backend backend,
 // linear
 
 TEST_CASE("linear: fast matches reference for every epilogue, layout, odd shape, bias and pool") {
-    const int shapes_S[] = {1, 7, 65}, shapes_K[] = {5, 24, 64}, shapes_N[] = {3, 17, 72, 100};
-    CHECK(check_linear_cases(cpu::linear, shapes_S, shapes_K, shapes_N) ==
-          3 * 3 * 4 * 2 * 4 * 2 * 3);
+    // On every kernel table this CPU runs (kernels/cpu/isa.h).
+    CHECK(for_each_kernel_table([&](const cpu::KernelTable&) {
+              const int shapes_S[] = {1, 7, 65}, shapes_K[] = {5, 24, 64},
+                        shapes_N[] = {3, 17, 72, 100};
+              CHECK(check_linear_cases(cpu::linear, shapes_S, shapes_K, shapes_N) ==
+                    3 * 3 * 4 * 2 * 4 * 2 * 3);
+          }) >= 1);
 }
 
 TEST_CASE("linear: GELU epilogues stay accurate over a wide input range") {
-    // K = 1 with weight 1 makes the pre-activation equal to the input, so this probes the GELU
-    // approximations directly, including the tails where exp is clamped.
-    cpu::ThreadPool pool(2);
-    const int S = 1, K = 1, N = 4001;
-    std::vector<float> weight(static_cast<size_t>(N)), bias(size_t(N), 0.0f), in{1.0f};
-    for (int n = 0; n < N; ++n) weight[size_t(n)] = -20.0f + 40.0f * float(n) / float(N - 1);
-    for (Epilogue epilogue : {Epilogue::GeluTanh, Epilogue::GeluErf}) {
-        std::vector<float> got(static_cast<size_t>(N)), want(static_cast<size_t>(N));
-        cpu::linear(pool, got, in, weight, bias, S, K, N, WeightLayout::InOut, epilogue);
-        reference::linear(want, in, weight, bias, S, K, N, WeightLayout::InOut, epilogue);
-        double worst = 0;
-        for (int n = 0; n < N; ++n) {
-            // absolute error scaled by max(1, |x|): GELU(x) ~ x for large positive x
-            const double e = std::fabs(double(got[size_t(n)]) - want[size_t(n)]) /
-                             std::max(1.0, std::fabs(double(weight[size_t(n)])));
-            worst = std::max(worst, e);
-            REQUIRE(std::isfinite(got[size_t(n)]));
-        }
-        INFO(name(epilogue) << " worst scaled error " << worst);
-        CHECK(worst <= 1e-6);
-    }
-    // Spot values: gelu(0) = 0, gelu(x) -> x for large x, -> 0 for very negative x.
-    std::vector<float> probe{0.0f, 30.0f, -30.0f}, w3{1.0f, 0, 0, 0, 1.0f, 0, 0, 0, 1.0f}, out(3);
-    for (Epilogue epilogue : {Epilogue::GeluTanh, Epilogue::GeluErf}) {
-        cpu::linear(pool, out, probe, w3, {}, 1, 3, 3, WeightLayout::InOut, epilogue);
-        CHECK(out[0] == 0.0f);
-        CHECK(out[1] == doctest::Approx(30.0f).epsilon(1e-6));
-        CHECK(std::fabs(out[2]) <= 1e-6f);
-    }
+    // On every kernel table this CPU runs (kernels/cpu/isa.h).
+    CHECK(for_each_kernel_table([&](const cpu::KernelTable&) {
+              // K = 1 with weight 1 makes the pre-activation equal to the input, so this probes the
+              // GELU approximations directly, including the tails where exp is clamped.
+              cpu::ThreadPool pool(2);
+              const int S = 1, K = 1, N = 4001;
+              std::vector<float> weight(static_cast<size_t>(N)), bias(size_t(N), 0.0f), in{1.0f};
+              for (int n = 0; n < N; ++n)
+                  weight[size_t(n)] = -20.0f + 40.0f * float(n) / float(N - 1);
+              for (Epilogue epilogue : {Epilogue::GeluTanh, Epilogue::GeluErf}) {
+                  std::vector<float> got(static_cast<size_t>(N)), want(static_cast<size_t>(N));
+                  cpu::linear(pool, got, in, weight, bias, S, K, N, WeightLayout::InOut, epilogue);
+                  reference::linear(want, in, weight, bias, S, K, N, WeightLayout::InOut, epilogue);
+                  double worst = 0;
+                  for (int n = 0; n < N; ++n) {
+                      // absolute error scaled by max(1, |x|): GELU(x) ~ x for large positive x
+                      const double e = std::fabs(double(got[size_t(n)]) - want[size_t(n)]) /
+                                       std::max(1.0, std::fabs(double(weight[size_t(n)])));
+                      worst = std::max(worst, e);
+                      REQUIRE(std::isfinite(got[size_t(n)]));
+                  }
+                  INFO(name(epilogue) << " worst scaled error " << worst);
+                  CHECK(worst <= 1e-6);
+              }
+              // Spot values: gelu(0) = 0, gelu(x) -> x for large x, -> 0 for very negative x.
+              std::vector<float> probe{0.0f, 30.0f, -30.0f}, w3{1.0f, 0, 0, 0, 1.0f, 0, 0, 0, 1.0f},
+                  out(3);
+              for (Epilogue epilogue : {Epilogue::GeluTanh, Epilogue::GeluErf}) {
+                  cpu::linear(pool, out, probe, w3, {}, 1, 3, 3, WeightLayout::InOut, epilogue);
+                  CHECK(out[0] == 0.0f);
+                  CHECK(out[1] == doctest::Approx(30.0f).epsilon(1e-6));
+                  CHECK(std::fabs(out[2]) <= 1e-6f);
+              }
+          }) >= 1);
 }
 
 // ------------------------------------------------------------------------------------------------
 // layernorm (embed: test_embeddings.cpp)
 
 TEST_CASE("layernorm: fast matches reference") {
-    std::vector<std::unique_ptr<cpu::ThreadPool>> pools;
-    for (int t : {1, 2, 3}) pools.push_back(std::make_unique<cpu::ThreadPool>(t));
-    uint32_t seed = 100;
-    for (int S : {1, 7, 65})
-        for (int C : {5, 8, 24, 33, 64, 768}) {
-            // Offset rows (mean 3, std 2) so a naive E[x^2]-E[x]^2 variance would lose precision.
-            const auto in = random_normal(size_t(S) * C, 3.0f, 2.0f, seed++);
-            const auto w = random_normal(size_t(C), 1.0f, 0.3f, seed++);
-            const auto b = random_normal(size_t(C), 0.0f, 0.5f, seed++);
-            std::vector<float> want(size_t(S) * C);
-            reference::layernorm(want, in, w, b, S, C, 1e-5f);
-            for (auto& pool : pools) {
-                Guarded got(size_t(S) * C);
-                cpu::layernorm(*pool, got.span(), in, w, b, S, C, 1e-5f);
-                const Diff d = compare(got.span(), want);
-                INFO("S=" << S << " C=" << C << " threads=" << pool->size()
-                          << " max_abs=" << d.max_abs);
-                CHECK(d.max_abs <= 1e-5 * std::max(1.0, d.magnitude));
-                CHECK(got.guards_intact());
-            }
-        }
-    // A constant row normalises to the bias (variance 0, eps keeps it finite).
-    cpu::ThreadPool pool(2);
-    std::vector<float> flat(16, 7.25f), w(16, 2.0f), b(16, 0.5f), out(16);
-    cpu::layernorm(pool, out, flat, w, b, 1, 16, 1e-5f);
-    for (float v : out) CHECK(v == doctest::Approx(0.5f).epsilon(1e-6));
+    // On every kernel table this CPU runs (kernels/cpu/isa.h).
+    CHECK(for_each_kernel_table([&](const cpu::KernelTable&) {
+              std::vector<std::unique_ptr<cpu::ThreadPool>> pools;
+              for (int t : {1, 2, 3}) pools.push_back(std::make_unique<cpu::ThreadPool>(t));
+              uint32_t seed = 100;
+              for (int S : {1, 7, 65})
+                  for (int C : {5, 8, 24, 33, 64, 768}) {
+                      // Offset rows (mean 3, std 2) so a naive E[x^2]-E[x]^2 variance would lose
+                      // precision.
+                      const auto in = random_normal(size_t(S) * C, 3.0f, 2.0f, seed++);
+                      const auto w = random_normal(size_t(C), 1.0f, 0.3f, seed++);
+                      const auto b = random_normal(size_t(C), 0.0f, 0.5f, seed++);
+                      std::vector<float> want(size_t(S) * C);
+                      reference::layernorm(want, in, w, b, S, C, 1e-5f);
+                      for (auto& pool : pools) {
+                          Guarded got(size_t(S) * C);
+                          cpu::layernorm(*pool, got.span(), in, w, b, S, C, 1e-5f);
+                          const Diff d = compare(got.span(), want);
+                          INFO("S=" << S << " C=" << C << " threads=" << pool->size()
+                                    << " max_abs=" << d.max_abs);
+                          CHECK(d.max_abs <= 1e-5 * std::max(1.0, d.magnitude));
+                          CHECK(got.guards_intact());
+                      }
+                  }
+              // A constant row normalises to the bias (variance 0, eps keeps it finite).
+              cpu::ThreadPool pool(2);
+              std::vector<float> flat(16, 7.25f), w(16, 2.0f), b(16, 0.5f), out(16);
+              cpu::layernorm(pool, out, flat, w, b, 1, 16, 1e-5f);
+              for (float v : out) CHECK(v == doctest::Approx(0.5f).epsilon(1e-6));
+          }) >= 1);
 }
 
 // ------------------------------------------------------------------------------------------------
 // exp / softmax
 
 TEST_CASE("exp_inplace: relative error <= 5e-7 over [-87, 88]") {
-    const int n = 2'000'003;  // odd length: exercises the non-multiple-of-8 tail
-    std::vector<float> x(size_t(n) + kGuardFloats, kGuard);
-    for (int i = 0; i < n; ++i) x[size_t(i)] = float(-87.0 + 175.0 * double(i) / double(n - 1));
-    x[size_t(n) - 1] = 88.0f;
-    const std::vector<float> input(x.begin(), x.begin() + n);
-    cpu::exp_inplace(x.data(), n);
-    double worst = 0;
-    float worst_at = 0;
-    for (int i = 0; i < n; ++i) {
-        const double want = std::exp(double(input[size_t(i)]));
-        const double rel = std::fabs(double(x[size_t(i)]) - want) / want;
-        if (!(rel <= worst)) worst = rel, worst_at = input[size_t(i)];
-    }
-    INFO("worst relative error " << worst << " at x=" << worst_at);
-    CHECK(worst <= 5e-7);
-    for (size_t i = size_t(n); i < x.size(); ++i) REQUIRE(x[i] == kGuard);
+    // On every kernel table this CPU runs (kernels/cpu/isa.h).
+    CHECK(for_each_kernel_table([&](const cpu::KernelTable&) {
+              const int n = 2'000'003;  // odd length: exercises the non-multiple-of-8 tail
+              std::vector<float> x(size_t(n) + kGuardFloats, kGuard);
+              for (int i = 0; i < n; ++i)
+                  x[size_t(i)] = float(-87.0 + 175.0 * double(i) / double(n - 1));
+              x[size_t(n) - 1] = 88.0f;
+              const std::vector<float> input(x.begin(), x.begin() + n);
+              cpu::exp_inplace(x.data(), n);
+              double worst = 0;
+              float worst_at = 0;
+              for (int i = 0; i < n; ++i) {
+                  const double want = std::exp(double(input[size_t(i)]));
+                  const double rel = std::fabs(double(x[size_t(i)]) - want) / want;
+                  if (!(rel <= worst)) worst = rel, worst_at = input[size_t(i)];
+              }
+              INFO("worst relative error " << worst << " at x=" << worst_at);
+              CHECK(worst <= 5e-7);
+              for (size_t i = size_t(n); i < x.size(); ++i) REQUIRE(x[i] == kGuard);
 
-    // Exact-ish special values and the documented clamping outside [-87, 88].
-    std::vector<float> special{0.0f, 1.0f, -1.0f, -0.0f, 1e-30f, -1000.0f, 1000.0f};
-    cpu::exp_inplace(special.data(), int(special.size()));
-    CHECK(std::fabs(special[0] - 1.0f) <= std::numeric_limits<float>::epsilon());
-    CHECK(special[1] == doctest::Approx(2.718281828).epsilon(5e-7));
-    CHECK(special[2] == doctest::Approx(0.3678794412).epsilon(5e-7));
-    CHECK(std::fabs(special[3] - 1.0f) <= std::numeric_limits<float>::epsilon());
-    CHECK(std::fabs(special[4] - 1.0f) <= std::numeric_limits<float>::epsilon());
-    CHECK(std::isfinite(special[5]));
-    CHECK(special[5] >= 0.0f);
-    CHECK(special[5] <= 2e-38f);
-    CHECK(std::isfinite(special[6]));
-    CHECK(special[6] > 1e38f);
-    cpu::exp_inplace(special.data(), 0);  // n = 0 is a no-op
+              // Exact-ish special values and the documented clamping outside [-87, 88].
+              std::vector<float> special{0.0f, 1.0f, -1.0f, -0.0f, 1e-30f, -1000.0f, 1000.0f};
+              cpu::exp_inplace(special.data(), int(special.size()));
+              CHECK(std::fabs(special[0] - 1.0f) <= std::numeric_limits<float>::epsilon());
+              CHECK(special[1] == doctest::Approx(2.718281828).epsilon(5e-7));
+              CHECK(special[2] == doctest::Approx(0.3678794412).epsilon(5e-7));
+              CHECK(std::fabs(special[3] - 1.0f) <= std::numeric_limits<float>::epsilon());
+              CHECK(std::fabs(special[4] - 1.0f) <= std::numeric_limits<float>::epsilon());
+              CHECK(std::isfinite(special[5]));
+              CHECK(special[5] >= 0.0f);
+              CHECK(special[5] <= 2e-38f);
+              CHECK(std::isfinite(special[6]));
+              CHECK(special[6] > 1e38f);
+              cpu::exp_inplace(special.data(), 0);  // n = 0 is a no-op
+          }) >= 1);
 }
 
 TEST_CASE("softmax_row: sums to 1, matches a double softmax, survives large offsets") {
-    uint32_t seed = 7;
-    for (int n : {1, 2, 7, 8, 9, 64, 65, 1000})
-        for (float offset : {0.0f, -50.0f, 1e4f})
-            for (float stddev : {0.1f, 3.0f, 30.0f}) {
-                auto row = random_normal(size_t(n), offset, stddev, seed++);
-                const auto input = row;
-                row.push_back(kGuard);
-                cpu::softmax_row(row.data(), n);
-                double max_in = -INFINITY, sum_exp = 0, sum = 0, worst = 0;
-                for (float v : input) max_in = std::max(max_in, double(v));
-                for (float v : input) sum_exp += std::exp(double(v) - max_in);
-                for (int j = 0; j < n; ++j) {
-                    const double want = std::exp(double(input[size_t(j)]) - max_in) / sum_exp;
-                    worst = std::max(worst, std::fabs(row[size_t(j)] - want));
-                    sum += row[size_t(j)];
-                    REQUIRE(row[size_t(j)] >= 0.0f);
-                    REQUIRE(row[size_t(j)] <= 1.0f + 1e-6f);
-                }
-                INFO("n=" << n << " offset=" << offset << " std=" << stddev << " sum=" << sum
-                          << " worst=" << worst);
-                CHECK(std::fabs(sum - 1.0) <= 1e-5);
-                CHECK(worst <= 1e-6);
-                CHECK(row[size_t(n)] == kGuard);
-                if (n == 1) CHECK(row[0] == 1.0f);
-            }
+    // On every kernel table this CPU runs (kernels/cpu/isa.h).
+    CHECK(for_each_kernel_table([&](const cpu::KernelTable&) {
+              uint32_t seed = 7;
+              for (int n : {1, 2, 7, 8, 9, 64, 65, 1000})
+                  for (float offset : {0.0f, -50.0f, 1e4f})
+                      for (float stddev : {0.1f, 3.0f, 30.0f}) {
+                          auto row = random_normal(size_t(n), offset, stddev, seed++);
+                          const auto input = row;
+                          row.push_back(kGuard);
+                          cpu::softmax_row(row.data(), n);
+                          double max_in = -INFINITY, sum_exp = 0, sum = 0, worst = 0;
+                          for (float v : input) max_in = std::max(max_in, double(v));
+                          for (float v : input) sum_exp += std::exp(double(v) - max_in);
+                          for (int j = 0; j < n; ++j) {
+                              const double want =
+                                  std::exp(double(input[size_t(j)]) - max_in) / sum_exp;
+                              worst = std::max(worst, std::fabs(row[size_t(j)] - want));
+                              sum += row[size_t(j)];
+                              REQUIRE(row[size_t(j)] >= 0.0f);
+                              REQUIRE(row[size_t(j)] <= 1.0f + 1e-6f);
+                          }
+                          INFO("n=" << n << " offset=" << offset << " std=" << stddev
+                                    << " sum=" << sum << " worst=" << worst);
+                          CHECK(std::fabs(sum - 1.0) <= 1e-5);
+                          CHECK(worst <= 1e-6);
+                          CHECK(row[size_t(n)] == kGuard);
+                          if (n == 1) CHECK(row[0] == 1.0f);
+                      }
+          }) >= 1);
 }
 
 // ------------------------------------------------------------------------------------------------
 // attention
 
 TEST_CASE("attention: fast matches reference, causal and not, emitted maps and scratch") {
-    std::vector<std::unique_ptr<cpu::ThreadPool>> pools;
-    for (int t : {1, 3}) pools.push_back(std::make_unique<cpu::ThreadPool>(t));
-    uint32_t seed = 1000;
-    int cases = 0;
-    for (int S : {1, 2, 63, 64, 65, 130, 200})
-        for (int H : {1, 3})
-            for (int D : {8, 16})
-                for (bool causal : {true, false}) {
-                    const int C = H * D;
-                    const AttentionShape shape{S, H, D, causal};
-                    // std 2: scores have std ~4 (D=16), so the maps are peaky.
-                    const auto qkv = random_normal(size_t(S) * 3 * C, 0.0f, 2.0f, seed++);
-                    std::vector<float> want_maps(size_t(H) * S * S, kNaN),
-                        want_ctx(size_t(S) * C, kNaN);
-                    reference::attention(want_ctx, want_maps, qkv, shape);
-                    for (auto& pool : pools) {
-                        INFO("S=" << S << " H=" << H << " D=" << D << " causal=" << causal
-                                  << " threads=" << pool->size());
-                        // Emitted path: maps written in place (NaN first: every entry must be set).
-                        Guarded maps(size_t(H) * S * S), ctx(size_t(S) * C);
-                        cpu::attention(*pool, ctx.span(), maps.span(), {}, qkv, shape);
-                        const Diff dm = compare(maps.span(), want_maps);
-                        const Diff dc = compare(ctx.span(), want_ctx);
-                        INFO("maps max_abs=" << dm.max_abs << " at " << dm.where << ", ctx max_abs="
-                                             << dc.max_abs << " at " << dc.where);
-                        // Scores are fp32 (sgemm) in the fast path and double in the reference, so
-                        // each probability carries a relative error of a few 1e-6: measured worst
-                        // 1.13e-6 absolute at p = 0.56 (S=200, D=16). Hence 2e-6 absolute, plus a
-                        // per-entry bound proportional to p that keeps small entries honest.
-                        CHECK(dm.max_abs <= 2e-6);
-                        size_t off_relative = 0;
-                        for (size_t e = 0; e < want_maps.size(); ++e)
-                            if (!(std::fabs(double(maps.data()[e]) - want_maps[e]) <=
-                                  1e-7 + 1e-5 * want_maps[e]))
-                                ++off_relative;
-                        CHECK(off_relative == 0);
-                        CHECK(dc.max_abs <= 1e-5);
-                        CHECK(maps.guards_intact());
-                        CHECK(ctx.guards_intact());
+    // On every kernel table this CPU runs (kernels/cpu/isa.h).
+    CHECK(for_each_kernel_table([&](const cpu::KernelTable&) {
+              std::vector<std::unique_ptr<cpu::ThreadPool>> pools;
+              for (int t : {1, 3}) pools.push_back(std::make_unique<cpu::ThreadPool>(t));
+              uint32_t seed = 1000;
+              int cases = 0;
+              for (int S : {1, 2, 63, 64, 65, 130, 200})
+                  for (int H : {1, 3})
+                      for (int D : {8, 16})
+                          for (bool causal : {true, false}) {
+                              const int C = H * D;
+                              const AttentionShape shape{S, H, D, causal};
+                              // std 2: scores have std ~4 (D=16), so the maps are peaky.
+                              const auto qkv = random_normal(size_t(S) * 3 * C, 0.0f, 2.0f, seed++);
+                              std::vector<float> want_maps(size_t(H) * S * S, kNaN),
+                                  want_ctx(size_t(S) * C, kNaN);
+                              reference::attention(want_ctx, want_maps, qkv, shape);
+                              for (auto& pool : pools) {
+                                  INFO("S=" << S << " H=" << H << " D=" << D << " causal=" << causal
+                                            << " threads=" << pool->size());
+                                  // Emitted path: maps written in place (NaN first: every entry
+                                  // must be set).
+                                  Guarded maps(size_t(H) * S * S), ctx(size_t(S) * C);
+                                  cpu::attention(*pool, ctx.span(), maps.span(), {}, qkv, shape);
+                                  const Diff dm = compare(maps.span(), want_maps);
+                                  const Diff dc = compare(ctx.span(), want_ctx);
+                                  INFO("maps max_abs=" << dm.max_abs << " at " << dm.where
+                                                       << ", ctx max_abs=" << dc.max_abs << " at "
+                                                       << dc.where);
+                                  // Scores are fp32 (sgemm) in the fast path and double in the
+                                  // reference, so each probability carries a relative error of a
+                                  // few 1e-6: measured worst 1.13e-6 absolute at p = 0.56 (S=200,
+                                  // D=16). Hence 2e-6 absolute, plus a per-entry bound proportional
+                                  // to p that keeps small entries honest.
+                                  CHECK(dm.max_abs <= 2e-6);
+                                  size_t off_relative = 0;
+                                  for (size_t e = 0; e < want_maps.size(); ++e)
+                                      if (!(std::fabs(double(maps.data()[e]) - want_maps[e]) <=
+                                            1e-7 + 1e-5 * want_maps[e]))
+                                          ++off_relative;
+                                  CHECK(off_relative == 0);
+                                  CHECK(dc.max_abs <= 1e-5);
+                                  CHECK(maps.guards_intact());
+                                  CHECK(ctx.guards_intact());
 
-                        bool upper_zero = true, rows_sum_to_one = true, finite = true;
-                        double worst_row = 0;
-                        for (int h = 0; h < H; ++h)
-                            for (int i = 0; i < S; ++i) {
-                                const float* row = maps.data() + (size_t(h) * S + i) * S;
-                                double sum = 0;
-                                for (int j = 0; j < S; ++j) {
-                                    if (!std::isfinite(row[j]) || row[j] < 0.0f) finite = false;
-                                    if (causal && j > i && row[j] != 0.0f) upper_zero = false;
-                                    sum += row[j];
-                                }
-                                worst_row = std::max(worst_row, std::fabs(sum - 1.0));
-                                if (std::fabs(sum - 1.0) > 1e-5) rows_sum_to_one = false;
-                            }
-                        INFO("worst row-sum error " << worst_row);
-                        CHECK(finite);
-                        CHECK(upper_zero);  // exactly 0, not merely small
-                        CHECK(rows_sum_to_one);
+                                  bool upper_zero = true, rows_sum_to_one = true, finite = true;
+                                  double worst_row = 0;
+                                  for (int h = 0; h < H; ++h)
+                                      for (int i = 0; i < S; ++i) {
+                                          const float* row = maps.data() + (size_t(h) * S + i) * S;
+                                          double sum = 0;
+                                          for (int j = 0; j < S; ++j) {
+                                              if (!std::isfinite(row[j]) || row[j] < 0.0f)
+                                                  finite = false;
+                                              if (causal && j > i && row[j] != 0.0f)
+                                                  upper_zero = false;
+                                              sum += row[j];
+                                          }
+                                          worst_row = std::max(worst_row, std::fabs(sum - 1.0));
+                                          if (std::fabs(sum - 1.0) > 1e-5) rows_sum_to_one = false;
+                                      }
+                                  INFO("worst row-sum error " << worst_row);
+                                  CHECK(finite);
+                                  CHECK(upper_zero);  // exactly 0, not merely small
+                                  CHECK(rows_sum_to_one);
 
-                        // Scratch path: no maps, scores in a scratch sized for exactly this S.
-                        Guarded scratch(size_t(cpu::attention_scratch_floats(pool->size(), S)));
-                        Guarded ctx2(size_t(S) * C);
-                        cpu::attention(*pool, ctx2.span(), {}, scratch.span(), qkv, shape);
-                        const Diff ds = compare(ctx2.span(), ctx.span());
-                        INFO("scratch ctx vs emitted ctx max_abs=" << ds.max_abs);
-                        CHECK(ds.max_abs <= 1e-6);
-                        CHECK(compare(ctx2.span(), want_ctx).max_abs <= 1e-5);
-                        CHECK(scratch.guards_intact());
-                        CHECK(ctx2.guards_intact());
-                        ++cases;
-                    }
-                }
-    CHECK(cases == 7 * 2 * 2 * 2 * 2);
+                                  // Scratch path: no maps, scores in a scratch sized for exactly
+                                  // this S.
+                                  Guarded scratch(
+                                      size_t(cpu::attention_scratch_floats(pool->size(), S)));
+                                  Guarded ctx2(size_t(S) * C);
+                                  cpu::attention(*pool, ctx2.span(), {}, scratch.span(), qkv,
+                                                 shape);
+                                  const Diff ds = compare(ctx2.span(), ctx.span());
+                                  INFO("scratch ctx vs emitted ctx max_abs=" << ds.max_abs);
+                                  CHECK(ds.max_abs <= 1e-6);
+                                  CHECK(compare(ctx2.span(), want_ctx).max_abs <= 1e-5);
+                                  CHECK(scratch.guards_intact());
+                                  CHECK(ctx2.guards_intact());
+                                  ++cases;
+                              }
+                          }
+              CHECK(cases == 7 * 2 * 2 * 2 * 2);
+          }) >= 1);
 }
 
 TEST_CASE("attention: a scratch sized for a longer max_seq works for shorter sequences") {
@@ -302,36 +334,39 @@ TEST_CASE("attention: a scratch sized for a longer max_seq works for shorter seq
 // Engine: Fast vs Reference, emit_layers, taps
 
 TEST_CASE("engine: Fast and Reference forwards agree on every map and the hidden state") {
-    const ModelConfig config = tiny_config();
-    Engine engine = Engine::random(config, 42, EngineOptions{3, 2, 0});
-    REQUIRE(engine.max_seq() == 200);
-    for (int S : {1, 50, 130}) {
-        const auto ids = random_ids(S, config.vocab_size, uint32_t(S));
-        const Captured fast = capture(engine, ids, Backend::Fast);
-        const Captured ref = capture(engine, ids, Backend::Reference);
-        INFO("S=" << S);
-        REQUIRE(fast.maps.size() == size_t(config.n_layer));
-        REQUIRE(ref.maps.size() == size_t(config.n_layer));
-        CHECK(fast.result.layers_computed == config.n_layer);
-        CHECK(fast.result.maps_published == config.n_layer);
-        CHECK(ref.result.layers_computed == config.n_layer);
-        CHECK(ref.result.maps_published == config.n_layer);
-        for (int l = 0; l < config.n_layer; ++l) {
-            INFO("layer " << l);
-            CHECK(fast.layers[size_t(l)] == l);
-            CHECK(ref.layers[size_t(l)] == l);
-            CHECK(fast.seq_lens[size_t(l)] == S);
-            CHECK(fast.n_heads[size_t(l)] == config.n_head);
-            REQUIRE(fast.maps[size_t(l)].size() == size_t(config.n_head) * S * S);
-            const Diff d = compare(fast.maps[size_t(l)], ref.maps[size_t(l)]);
-            INFO("maps max_abs=" << d.max_abs);
-            CHECK(d.max_abs <= 1e-5);
-        }
-        REQUIRE(fast.hidden.size() == size_t(S) * config.d_model);
-        const Diff dh = compare(fast.hidden, ref.hidden);
-        INFO("hidden max_abs=" << dh.max_abs);
-        CHECK(dh.max_abs <= 1e-4);
-    }
+    // On every kernel table this CPU runs (kernels/cpu/isa.h).
+    CHECK(for_each_kernel_table([&](const cpu::KernelTable&) {
+              const ModelConfig config = tiny_config();
+              Engine engine = Engine::random(config, 42, EngineOptions{3, 2, 0});
+              REQUIRE(engine.max_seq() == 200);
+              for (int S : {1, 50, 130}) {
+                  const auto ids = random_ids(S, config.vocab_size, uint32_t(S));
+                  const Captured fast = capture(engine, ids, Backend::Fast);
+                  const Captured ref = capture(engine, ids, Backend::Reference);
+                  INFO("S=" << S);
+                  REQUIRE(fast.maps.size() == size_t(config.n_layer));
+                  REQUIRE(ref.maps.size() == size_t(config.n_layer));
+                  CHECK(fast.result.layers_computed == config.n_layer);
+                  CHECK(fast.result.maps_published == config.n_layer);
+                  CHECK(ref.result.layers_computed == config.n_layer);
+                  CHECK(ref.result.maps_published == config.n_layer);
+                  for (int l = 0; l < config.n_layer; ++l) {
+                      INFO("layer " << l);
+                      CHECK(fast.layers[size_t(l)] == l);
+                      CHECK(ref.layers[size_t(l)] == l);
+                      CHECK(fast.seq_lens[size_t(l)] == S);
+                      CHECK(fast.n_heads[size_t(l)] == config.n_head);
+                      REQUIRE(fast.maps[size_t(l)].size() == size_t(config.n_head) * S * S);
+                      const Diff d = compare(fast.maps[size_t(l)], ref.maps[size_t(l)]);
+                      INFO("maps max_abs=" << d.max_abs);
+                      CHECK(d.max_abs <= 1e-5);
+                  }
+                  REQUIRE(fast.hidden.size() == size_t(S) * config.d_model);
+                  const Diff dh = compare(fast.hidden, ref.hidden);
+                  INFO("hidden max_abs=" << dh.max_abs);
+                  CHECK(dh.max_abs <= 1e-4);
+              }
+          }) >= 1);
 }
 
 TEST_CASE("engine: Fast and Reference agree when attention is peaky") {

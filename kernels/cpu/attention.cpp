@@ -9,17 +9,13 @@
 #include <cmath>
 
 #include "kernels/cpu/blas.h"
-#include "kernels/cpu/fast_math.h"
+#include "kernels/cpu/isa.h"
 #include "kernels/cpu/ops.h"
 
 namespace headmap::cpu {
 
 void softmax_row(float* row, int n) {
-    const float max_score = fast_math::max_of(row, n);
-    for (int j = 0; j < n; ++j) row[j] -= max_score;
-    fast_math::exp_inplace(row, n);
-    const float inv_sum = 1.0f / fast_math::sum_of(row, n);
-    for (int j = 0; j < n; ++j) row[j] *= inv_sum;
+    kernels().softmax_row(row, n);
 }
 
 void attention(ThreadPool& pool, std::span<float> ctx, std::span<float> maps,
@@ -29,6 +25,7 @@ void attention(ThreadPool& pool, std::span<float> ctx, std::span<float> maps,
     const float scale = 1.0f / std::sqrt(float(D));
     const size_t scratch_per_thread = scratch.size() / size_t(pool.size());
     const bool keep_maps = !maps.empty();
+    const KernelTable& k = kernels();
     // Later row blocks attend to more keys; hand them out first so threads finish together.
     pool.run(H * blocks, [&](int task, int thread) {
         const int block = blocks - 1 - task / H;
@@ -53,7 +50,7 @@ void attention(ThreadPool& pool, std::span<float> ctx, std::span<float> maps,
         for (int i = 0; i < rows; ++i) {
             float* row = P + size_t(i) * ldp;
             const int allowed = shape.causal ? r0 + i + 1 : S;
-            softmax_row(row, allowed);
+            k.softmax_row(row, allowed);
             std::fill(row + allowed, row + (keep_maps ? S : keys), 0.0f);
         }
         blas::sgemm(blas::Transpose::No, blas::Transpose::No, rows, D, keys, 1.0f, P, ldp, V, 3 * C,

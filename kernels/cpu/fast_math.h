@@ -1,13 +1,21 @@
 // Branch-free float math written as plain loops that GCC vectorises (no intrinsics, no
 // -ffast-math): partial sums/maxima in 8 lanes keep reductions vectorisable without letting the
 // compiler reorder arithmetic on its own.
+//
+// Compiled into each instruction set's kernels (kernels/cpu/isa/kernels_isa.cpp), these functions
+// live in an inline namespace named by HEADMAP_ISA there, so that the linker never merges an
+// AVX-512 copy with the baseline one; and they use no standard-library templates for the same
+// reason.
 #pragma once
 
-#include <algorithm>
-#include <bit>
 #include <cstdint>
 
+#ifndef HEADMAP_ISA
+#define HEADMAP_ISA baseline
+#endif
+
 namespace headmap::cpu::fast_math {
+inline namespace HEADMAP_ISA {
 
 constexpr int kLanes = 8;
 
@@ -28,20 +36,20 @@ inline void exp_inplace(float* __restrict x, int n) {
         p = p * r + 1.6666665459e-1f;
         p = p * r + 5.0000001201e-1f;
         p = p * (r * r) + r + 1.0f;
-        const float scale = std::bit_cast<float>((static_cast<int32_t>(nf) + 127) << 23);
+        const float scale = __builtin_bit_cast(float, (static_cast<int32_t>(nf) + 127) << 23);
         x[i] = p * scale;
     }
 }
 
 inline float max_of(const float* __restrict x, int n) {
     float lanes[kLanes];
-    std::fill(lanes, lanes + kLanes, -3.402823466e38f);
+    for (int l = 0; l < kLanes; ++l) lanes[l] = -3.402823466e38f;
     int i = 0;
     for (; i + kLanes <= n; i += kLanes)
         for (int l = 0; l < kLanes; ++l) lanes[l] = lanes[l] > x[i + l] ? lanes[l] : x[i + l];
     float m = lanes[0];
-    for (int l = 1; l < kLanes; ++l) m = std::max(m, lanes[l]);
-    for (; i < n; ++i) m = std::max(m, x[i]);
+    for (int l = 1; l < kLanes; ++l) m = m < lanes[l] ? lanes[l] : m;  // std::max's order
+    for (; i < n; ++i) m = m < x[i] ? x[i] : m;
     return m;
 }
 
@@ -56,4 +64,5 @@ inline float sum_of(const float* __restrict x, int n) {
     return s;
 }
 
+}  // namespace HEADMAP_ISA
 }  // namespace headmap::cpu::fast_math

@@ -5,7 +5,7 @@
 #include <cmath>
 
 #include "kernels/cpu/blas.h"
-#include "kernels/cpu/fast_math.h"
+#include "kernels/cpu/isa.h"
 #include "kernels/cpu/ops.h"
 
 namespace headmap::cpu {
@@ -15,48 +15,16 @@ constexpr int kColumnAlign = 16;  // keep slices on whole sgemm micro-tiles
 
 }  // namespace
 
-// gelu_tanh(x) = 0.5x(1 + tanh(u)) = x * sigmoid(2u), u = sqrt(2/pi)(x + 0.044715x^3)
-void gelu_tanh_inplace(float* __restrict x, int n) {
-    constexpr int kChunk = 64;
-    float e[kChunk];
-    for (int start = 0; start < n; start += kChunk) {
-        const int m = std::min(kChunk, n - start);
-        float* v = x + start;
-        for (int i = 0; i < m; ++i)
-            e[i] = -2.0f * 0.7978845608028654f * (v[i] + 0.044715f * v[i] * v[i] * v[i]);
-        fast_math::exp_inplace(e, m);
-        for (int i = 0; i < m; ++i) v[i] = v[i] / (1.0f + e[i]);
-    }
+void gelu_tanh_inplace(float* x, int n) {
+    kernels().gelu_tanh(x, n);
 }
 
-// gelu_erf(x) = 0.5x(1 + erf(x/sqrt2)); erf by Abramowitz & Stegun 7.1.26 (|error| <= 1.5e-7).
-void gelu_erf_inplace(float* __restrict x, int n) {
-    constexpr int kChunk = 64;
-    float e[kChunk];
-    for (int start = 0; start < n; start += kChunk) {
-        const int m = std::min(kChunk, n - start);
-        float* v = x + start;
-        for (int i = 0; i < m; ++i) {
-            float z = v[i] * 0.70710678118654752f;
-            e[i] = -z * z;
-        }
-        fast_math::exp_inplace(e, m);
-        for (int i = 0; i < m; ++i) {
-            float z = std::fabs(v[i] * 0.70710678118654752f);
-            float t = 1.0f / (1.0f + 0.3275911f * z);
-            float poly =
-                t *
-                (0.254829592f +
-                 t * (-0.284496736f + t * (1.421413741f + t * (-1.453152027f + t * 1.061405429f))));
-            float erf_abs = 1.0f - poly * e[i];
-            float erf = v[i] < 0 ? -erf_abs : erf_abs;
-            v[i] = 0.5f * v[i] * (1.0f + erf);
-        }
-    }
+void gelu_erf_inplace(float* x, int n) {
+    kernels().gelu_erf(x, n);
 }
 
 void exp_inplace(float* x, int n) {
-    fast_math::exp_inplace(x, n);
+    kernels().exp(x, n);
 }
 
 void embed(std::span<float> x, const EmbeddingTables& tables, std::span<const int32_t> ids,
@@ -107,10 +75,11 @@ void linear(ThreadPool& pool, std::span<float> out, std::span<const float> in,
         else  // W (N, K): rows n0..n1
             blas::sgemm(blas::Transpose::No, blas::Transpose::Yes, S, width, K, 1.0f, in.data(), K,
                         weight.data() + size_t(n0) * K, K, beta, o, N);
+        const KernelTable& k = kernels();
         if (epilogue == Epilogue::GeluTanh)
-            for (int s = 0; s < S; ++s) gelu_tanh_inplace(o + size_t(s) * N, width);
+            for (int s = 0; s < S; ++s) k.gelu_tanh(o + size_t(s) * N, width);
         else if (epilogue == Epilogue::GeluErf)
-            for (int s = 0; s < S; ++s) gelu_erf_inplace(o + size_t(s) * N, width);
+            for (int s = 0; s < S; ++s) k.gelu_erf(o + size_t(s) * N, width);
     });
 }
 
@@ -118,25 +87,10 @@ void layernorm(ThreadPool& pool, std::span<float> out, std::span<const float> in
                std::span<const float> weight, std::span<const float> bias, int S, int C,
                float eps) {
     const int tasks = std::min(S, pool.size() * 4);
+    const KernelTable& k = kernels();
     pool.run(tasks, [&](int task, int) {
         const int s0 = int(int64_t(S) * task / tasks), s1 = int(int64_t(S) * (task + 1) / tasks);
-        for (int s = s0; s < s1; ++s) {
-            const float* __restrict x = &in[size_t(s) * C];
-            float* __restrict y = &out[size_t(s) * C];
-            const float mean = fast_math::sum_of(x, C) / C;
-            float lanes[fast_math::kLanes] = {};
-            int c = 0;
-            for (; c + fast_math::kLanes <= C; c += fast_math::kLanes)
-                for (int l = 0; l < fast_math::kLanes; ++l) {
-                    float d = x[c + l] - mean;
-                    lanes[l] += d * d;
-                }
-            float var = 0;
-            for (float lane : lanes) var += lane;
-            for (; c < C; ++c) var += (x[c] - mean) * (x[c] - mean);
-            const float inv = 1.0f / std::sqrt(var / C + eps);
-            for (c = 0; c < C; ++c) y[c] = (x[c] - mean) * inv * weight[c] + bias[c];
-        }
+        k.layernorm_rows(out.data(), in.data(), weight.data(), bias.data(), s0, s1, C, eps);
     });
 }
 

@@ -1,10 +1,12 @@
-// Projections for short inputs from weights repacked once, at load.
+// Projections for short inputs on the dispatched panel kernels (kernels/cpu/isa.h), from the
+// weights in place where their layout allows it, else from a copy repacked into panels.
 //
 // Why: OpenBLAS repacks its operand on every sgemm call. For a sentence of ~20 tokens that copy
 // of the whole weight matrix costs about as much as the product (perf on a MiniLM corpus run:
-// sgemm_incopy 41% of CPU). Here each weight is repacked once into panels of 16 output columns,
-// and a 6x16 register-tiled kernel (AVX2+FMA where the build has it, plain loops otherwise)
-// streams the panels in place.
+// sgemm_incopy 41% of CPU). A (K, N) weight (GPT-2's Conv1D) already is a set of 16-column panels
+// with row stride N, so the kernels stream it where it is mapped: nothing is copied. An (N, K)
+// weight (nn.Linear) is repacked once into (ceil(N/16), K, 16) panels, by the engine, layer by
+// layer when a short input first needs it.
 #pragma once
 
 #include <cstddef>
@@ -12,26 +14,29 @@
 #include <memory>
 #include <span>
 
-#include "kernels/cpu/ops.h"
+#include "kernels/cpu/isa.h"
 #include "kernels/cpu/thread_pool.h"
 #include "kernels/types.h"
 
 namespace headmap::cpu {
 
-constexpr int kPanelWidth = 16;  // output columns per panel: two 8-float vectors
-// Inputs with up to this many rows use linear_packed; longer ones use OpenBLAS, whose cache
-// blocking wins there. Measured on the 2-core EPYC (AVX2), MiniLM and GPT-2 projection shapes,
-// 1 thread: packed 60-80 GF/s vs OpenBLAS 46-50 at S=21, 22 vs 5 at S=1, level (0.95-1.13x) at
-// S=128, behind by up to 10% from S=512.
-constexpr int kPackedMaxRows = 128;
+// The rows up to which the panel kernels beat OpenBLAS with the table in use, from packed
+// panels and from weights read in place.
+inline int panel_max_rows() {
+    return kernels().panel_max_rows;
+}
+inline int in_place_max_rows() {
+    return kernels().in_place_max_rows;
+}
 
 // One projection weight as (ceil(N/16), K, 16) panels: panel p holds output columns 16p..16p+15,
 // k-major, zero past N. 64-byte aligned.
 class PackedWeight {
   public:
     PackedWeight() = default;
-    // weight is (K, N) for InOut, (N, K) for OutIn.
-    PackedWeight(std::span<const float> weight, int K, int N, WeightLayout layout);
+    // weight is (K, N) for InOut, (N, K) for OutIn. The pool's threads share the panels.
+    PackedWeight(ThreadPool& pool, std::span<const float> weight, int K, int N,
+                 WeightLayout layout);
 
     int k() const { return k_; }
     int n() const { return n_; }
@@ -39,6 +44,9 @@ class PackedWeight {
     bool empty() const { return !data_; }
     const float* panel(int p) const { return data_.get() + size_t(p) * k_ * kPanelWidth; }
     size_t bytes() const { return size_t(panels()) * k_ * kPanelWidth * sizeof(float); }
+    PanelWeights view() const {
+        return {data_.get(), size_t(k_) * kPanelWidth, size_t(kPanelWidth)};
+    }
 
   private:
     struct AlignedDelete {
@@ -48,10 +56,27 @@ class PackedWeight {
     std::unique_ptr<float[], AlignedDelete> data_;
 };
 
-// out (S, N) = epilogue(in (S, K) · W + bias), W given packed. Same contract as cpu::linear;
-// threads split the panels. Allocates nothing.
-void linear_packed(ThreadPool& pool, std::span<float> out, std::span<const float> in,
-                   const PackedWeight& weight, std::span<const float> bias, int S,
+// Whether a weight of this layout and width can be read in place as panels: (K, N) with N a
+// multiple of 16.
+inline bool panels_in_place(WeightLayout layout, int N) {
+    return layout == WeightLayout::InOut && N % kPanelWidth == 0;
+}
+// A (K, N) weight read in place (panels_in_place must hold), 64 rows of K at a time.
+constexpr int kInPlaceKBlock = 64;
+inline PanelWeights in_place_panels(std::span<const float> weight, int N) {
+    return {weight.data(), size_t(kPanelWidth), size_t(N), kInPlaceKBlock};
+}
+
+// out (S, N) = epilogue(in (S, K) · W + bias), W as panels. Same contract as cpu::linear; threads
+// split the panels. Allocates nothing.
+void linear_panels(ThreadPool& pool, std::span<float> out, std::span<const float> in,
+                   const PanelWeights& weight, std::span<const float> bias, int S, int K, int N,
                    Epilogue epilogue);
+
+inline void linear_packed(ThreadPool& pool, std::span<float> out, std::span<const float> in,
+                          const PackedWeight& weight, std::span<const float> bias, int S,
+                          Epilogue epilogue) {
+    linear_panels(pool, out, in, weight.view(), bias, S, weight.k(), weight.n(), epilogue);
+}
 
 }  // namespace headmap::cpu

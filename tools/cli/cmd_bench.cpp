@@ -15,10 +15,14 @@
 #include <random>
 #include <thread>
 
+#include <sys/resource.h>
+#include <nlohmann/json.hpp>
+
 #include "engine/engine.h"
 #include "engine/model_files.h"
 #include "headmap/error.hpp"
 #include "kernels/cpu/blas.h"
+#include "kernels/cpu/isa.h"
 #include "tools/cli/args.h"
 #include "tools/cli/bench_cuda.h"
 #include "tools/cli/commands.h"
@@ -104,6 +108,39 @@ Timing time_batch(Engine& engine, const Batch& batch, int runs) {
     return {ms, batch.flops / (ms / 1e3) / 1e9, median(sgemm_rates), median(efficiencies), maps};
 }
 
+// Where the run stands: the CPU, its vector extensions and the kernel table in use, and the memory
+// a forward holds (weights + ring + activations) beside the process's peak RSS so far.
+std::string machine_fields(Engine& engine) {
+    double weight_bytes = 0;
+    const ModelWeights& w = engine.weights();
+    for (const std::span<const float> t :
+         {w.token_embedding, w.position_embedding, w.token_type_embedding, w.embed_norm_weight,
+          w.embed_norm_bias, w.final_norm_weight, w.final_norm_bias})
+        weight_bytes += double(t.size_bytes());
+    for (const LayerWeights& l : w.layers)
+        for (const std::span<const float> t :
+             {l.attn_norm_weight, l.attn_norm_bias, l.qkv_weight, l.qkv_bias, l.attn_out_weight,
+              l.attn_out_bias, l.mlp_norm_weight, l.mlp_norm_bias, l.mlp_in_weight, l.mlp_in_bias,
+              l.mlp_out_weight, l.mlp_out_bias})
+            weight_bytes += double(t.size_bytes());
+    weight_bytes += double(engine.loaded().packed_bytes());
+    const double ring_bytes =
+        double(engine.ring().slots()) * double(engine.ring().floats_per_slot()) * sizeof(float);
+    rusage usage{};
+    ::getrusage(RUSAGE_SELF, &usage);
+    constexpr double kMiB = 1024.0 * 1024.0;
+    char numbers[256];
+    std::snprintf(numbers, sizeof numbers,
+                  ", \"weights_mib\": %.1f, \"ring_mib\": %.2f, \"activations_mib\": %.2f, "
+                  "\"peak_rss_mib\": %.1f",
+                  weight_bytes / kMiB, ring_bytes / kMiB, double(engine.arena_bytes()) / kMiB,
+                  double(usage.ru_maxrss) * 1024.0 / kMiB);
+    const nlohmann::json cpu = cpu::cpu_model_name(), extensions = cpu::cpu_vector_extensions(),
+                         kernels = engine.cuda() ? "cuda" : cpu::kernels().name;
+    return ", \"cpu\": " + cpu.dump() + ", \"extensions\": " + extensions.dump() +
+           ", \"kernels\": " + kernels.dump() + numbers;
+}
+
 }  // namespace
 
 int cmd_bench(const Args& args) {
@@ -185,10 +222,10 @@ int cmd_bench(const Args& args) {
         std::printf(
             "{\"impl\": \"headmap\", \"%s\": \"%s\", %s, \"threads\": %d, \"runs\": %d, "
             "\"ms\": %.3f, \"sentences_per_s\": %.2f, \"gflops\": %.3f, \"sgemm_gflops\": %.3f, "
-            "\"efficiency\": %.4f, \"maps\": %d, \"ring\": %d}\n",
+            "\"efficiency\": %.4f, \"maps\": %d, \"ring\": %d%s}\n",
             model_dir.empty() ? "config" : "model", name.c_str(), what.c_str(), engine.threads(),
             runs, t.ms, sentences / (t.ms / 1e3), t.gflops, t.sgemm_gflops, t.efficiency, t.maps,
-            engine.ring().slots());
+            engine.ring().slots(), machine_fields(engine).c_str());
         std::fflush(stdout);
     }
     return 0;

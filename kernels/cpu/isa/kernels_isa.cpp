@@ -1,0 +1,321 @@
+// One instruction set's build of the hot CPU kernels (kernels/cpu/isa.h). CMake compiles this
+// file once per set, with HEADMAP_ISA naming the namespace (isa_avx512, isa_avx2, isa_scalar) and
+// that set's -m flags; the intrinsics below follow the compiler's macros (__AVX512F__, __AVX2__).
+// Only plain loops and intrinsics: a standard-library template instantiated here could be shared
+// by the linker with baseline code (tools/check_isa_objects.sh checks the object).
+#if defined(__AVX2__) || defined(__AVX512F__)
+#include <immintrin.h>
+#endif
+
+#include "kernels/cpu/fast_math.h"
+#include "kernels/cpu/isa.h"
+
+#ifndef HEADMAP_ISA_NAME
+#error "HEADMAP_ISA_NAME names the table (CMake sets it with HEADMAP_ISA)"
+#endif
+
+namespace headmap::cpu::HEADMAP_ISA {
+namespace {
+
+inline int min_int(int a, int b) {
+    return a < b ? a : b;
+}
+
+// gelu_tanh(x) = 0.5x(1 + tanh(u)) = x * sigmoid(2u), u = sqrt(2/pi)(x + 0.044715x^3)
+void gelu_tanh(float* __restrict x, int n) {
+    constexpr int kChunk = 64;
+    float e[kChunk];
+    for (int start = 0; start < n; start += kChunk) {
+        const int m = min_int(kChunk, n - start);
+        float* v = x + start;
+        for (int i = 0; i < m; ++i)
+            e[i] = -2.0f * 0.7978845608028654f * (v[i] + 0.044715f * v[i] * v[i] * v[i]);
+        fast_math::exp_inplace(e, m);
+        for (int i = 0; i < m; ++i) v[i] = v[i] / (1.0f + e[i]);
+    }
+}
+
+// gelu_erf(x) = 0.5x(1 + erf(x/sqrt2)); erf by Abramowitz & Stegun 7.1.26 (|error| <= 1.5e-7).
+void gelu_erf(float* __restrict x, int n) {
+    constexpr int kChunk = 64;
+    float e[kChunk];
+    for (int start = 0; start < n; start += kChunk) {
+        const int m = min_int(kChunk, n - start);
+        float* v = x + start;
+        for (int i = 0; i < m; ++i) {
+            const float z = v[i] * 0.70710678118654752f;
+            e[i] = -z * z;
+        }
+        fast_math::exp_inplace(e, m);
+        for (int i = 0; i < m; ++i) {
+            const float z = __builtin_fabsf(v[i] * 0.70710678118654752f);
+            const float t = 1.0f / (1.0f + 0.3275911f * z);
+            const float poly =
+                t *
+                (0.254829592f +
+                 t * (-0.284496736f + t * (1.421413741f + t * (-1.453152027f + t * 1.061405429f))));
+            const float erf_abs = 1.0f - poly * e[i];
+            const float erf = v[i] < 0 ? -erf_abs : erf_abs;
+            v[i] = 0.5f * v[i] * (1.0f + erf);
+        }
+    }
+}
+
+void exp_inplace(float* x, int n) {
+    fast_math::exp_inplace(x, n);
+}
+
+void softmax_row(float* row, int n) {
+    const float max_score = fast_math::max_of(row, n);
+    for (int j = 0; j < n; ++j) row[j] -= max_score;
+    fast_math::exp_inplace(row, n);
+    const float inv_sum = 1.0f / fast_math::sum_of(row, n);
+    for (int j = 0; j < n; ++j) row[j] *= inv_sum;
+}
+
+void layernorm_rows(float* out, const float* in, const float* weight, const float* bias, int s0,
+                    int s1, int C, float eps) {
+    for (int s = s0; s < s1; ++s) {
+        const float* __restrict x = in + size_t(s) * C;
+        float* __restrict y = out + size_t(s) * C;
+        const float mean = fast_math::sum_of(x, C) / C;
+        float lanes[fast_math::kLanes] = {};
+        int c = 0;
+        for (; c + fast_math::kLanes <= C; c += fast_math::kLanes)
+            for (int l = 0; l < fast_math::kLanes; ++l) {
+                const float d = x[c + l] - mean;
+                lanes[l] += d * d;
+            }
+        float var = 0;
+        for (float lane : lanes) var += lane;
+        for (; c < C; ++c) var += (x[c] - mean) * (x[c] - mean);
+        const float inv = 1.0f / __builtin_sqrtf(var / C + eps);
+        for (c = 0; c < C; ++c) y[c] = (x[c] - mean) * inv * weight[c] + bias[c];
+    }
+}
+
+// The bias/residual part of a projection's epilogue for one row of `width` columns, on the first
+// block of K; later blocks add their part. GELU runs after the last block (apply_gelu).
+inline void finish_row(float* __restrict o, const float* __restrict t, const float* bias, int width,
+                       Epilogue epilogue, bool first) {
+    if (!first) {
+        for (int j = 0; j < width; ++j) o[j] += t[j];
+    } else if (epilogue == Epilogue::Accumulate) {
+        if (bias)
+            for (int j = 0; j < width; ++j) o[j] += t[j] + bias[j];
+        else
+            for (int j = 0; j < width; ++j) o[j] += t[j];
+    } else if (bias) {
+        for (int j = 0; j < width; ++j) o[j] = t[j] + bias[j];
+    } else {
+        for (int j = 0; j < width; ++j) o[j] = t[j];
+    }
+}
+
+inline void apply_gelu(const LinearPanelsArgs& args, int s0, int rows, int n0, int n1) {
+    if (args.epilogue != Epilogue::GeluTanh && args.epilogue != Epilogue::GeluErf) return;
+    for (int r = 0; r < rows; ++r) {
+        float* o = args.out + size_t(s0 + r) * args.N + n0;
+        if (args.epilogue == Epilogue::GeluTanh)
+            gelu_tanh(o, n1 - n0);
+        else
+            gelu_erf(o, n1 - n0);
+    }
+}
+
+#if defined(__AVX512F__)
+// 8 rows x 3 panels: 24 zmm accumulators, 3 panel loads and 8 broadcasts per k.
+constexpr int kTileRows = 8, kGroup = 3, kMaxRows = 128, kInPlaceMaxRows = 128;
+
+template <int MR, int NP>
+void tile(const LinearPanelsArgs& args, int s0, int p, int k0, int k1, bool first) {
+    const int K = args.K;
+    const float* a = args.in + size_t(s0) * K;
+    const size_t ps = args.weight.panel_stride, rs = args.weight.row_stride;
+    const float* b = args.weight.data + size_t(p) * ps;
+    __m512 acc[MR][NP];
+#pragma GCC unroll 8
+    for (int r = 0; r < MR; ++r)
+#pragma GCC unroll 4
+        for (int q = 0; q < NP; ++q) acc[r][q] = _mm512_setzero_ps();
+    // Weights read in place: fetch the next panel group's lines of this row of K while this
+    // group computes (each row is in a page of its own, beyond the hardware prefetcher's reach).
+    const bool in_place = ps == size_t(kPanelWidth);
+    for (int k = k0; k < k1; ++k) {
+        const float* bk = b + size_t(k) * rs;
+        if (in_place)
+#pragma GCC unroll 4
+            for (int q = 0; q < NP; ++q)
+                _mm_prefetch(reinterpret_cast<const char*>(bk + (NP + q) * kPanelWidth),
+                             _MM_HINT_T0);
+        __m512 bv[NP];
+#pragma GCC unroll 4
+        for (int q = 0; q < NP; ++q) bv[q] = _mm512_loadu_ps(bk + q * ps);
+#pragma GCC unroll 8
+        for (int r = 0; r < MR; ++r) {
+            const __m512 av = _mm512_set1_ps(a[size_t(r) * K + k]);
+#pragma GCC unroll 4
+            for (int q = 0; q < NP; ++q) acc[r][q] = _mm512_fmadd_ps(av, bv[q], acc[r][q]);
+        }
+    }
+#pragma GCC unroll 4
+    for (int q = 0; q < NP; ++q) {
+        const int n0 = (p + q) * kPanelWidth;
+        const int width = min_int(kPanelWidth, args.N - n0);
+        const __mmask16 mask = __mmask16((1u << width) - 1u);
+        const __m512 bias =
+            args.bias && first ? _mm512_maskz_loadu_ps(mask, args.bias + n0) : _mm512_setzero_ps();
+        const bool add_out = !first || args.epilogue == Epilogue::Accumulate;
+#pragma GCC unroll 8
+        for (int r = 0; r < MR; ++r) {
+            float* o = args.out + size_t(s0 + r) * args.N + n0;
+            __m512 v = _mm512_add_ps(acc[r][q], bias);
+            if (add_out) v = _mm512_add_ps(_mm512_maskz_loadu_ps(mask, o), v);
+            _mm512_mask_storeu_ps(o, mask, v);
+        }
+    }
+}
+#elif defined(__AVX2__) && defined(__FMA__)
+// 6 rows x 1 panel (two ymm): 12 accumulators of the 16 ymm.
+// One 64-byte line per row of K and step: weights read in place fall behind OpenBLAS past ~32
+// rows (GPT-2 small, 1 thread: 65 ms at S = 16 against 58 packed; 190 against 168 at S = 64).
+constexpr int kTileRows = 6, kGroup = 1, kMaxRows = 128, kInPlaceMaxRows = 32;
+
+template <int MR, int NP>
+void tile(const LinearPanelsArgs& args, int s0, int p, int k0, int k1, bool first) {
+    static_assert(NP == 1);
+    const int K = args.K;
+    const float* a = args.in + size_t(s0) * K;
+    const size_t rs = args.weight.row_stride;
+    const float* b = args.weight.data + size_t(p) * args.weight.panel_stride;
+    __m256 low[MR], high[MR];
+#pragma GCC unroll 8
+    for (int r = 0; r < MR; ++r) low[r] = high[r] = _mm256_setzero_ps();
+    const bool in_place = args.weight.panel_stride == size_t(kPanelWidth);  // as above
+    for (int k = k0; k < k1; ++k) {
+        if (in_place)
+            _mm_prefetch(reinterpret_cast<const char*>(b + size_t(k) * rs + kPanelWidth),
+                         _MM_HINT_T0);
+        const __m256 b0 = _mm256_loadu_ps(b + size_t(k) * rs);
+        const __m256 b1 = _mm256_loadu_ps(b + size_t(k) * rs + 8);
+#pragma GCC unroll 8
+        for (int r = 0; r < MR; ++r) {
+            const __m256 av = _mm256_broadcast_ss(a + size_t(r) * K + k);
+            low[r] = _mm256_fmadd_ps(av, b0, low[r]);
+            high[r] = _mm256_fmadd_ps(av, b1, high[r]);
+        }
+    }
+    alignas(32) float t[MR][kPanelWidth];
+#pragma GCC unroll 8
+    for (int r = 0; r < MR; ++r) {
+        _mm256_store_ps(t[r], low[r]);
+        _mm256_store_ps(t[r] + 8, high[r]);
+    }
+    const int n0 = p * kPanelWidth, width = min_int(kPanelWidth, args.N - n0);
+#pragma GCC unroll 8
+    for (int r = 0; r < MR; ++r)
+        finish_row(args.out + size_t(s0 + r) * args.N + n0, t[r],
+                   args.bias ? args.bias + n0 : nullptr, width, args.epilogue, first);
+}
+#else
+// GCC's generic vectors: 16 floats per row, lowered to whatever the baseline has (4 SSE2 or NEON
+// registers); 2 rows keep 8 of them as accumulators.
+// 4-8x behind the vector builds: OpenBLAS (with its own dispatch) runs all but tiny inputs.
+constexpr int kTileRows = 2, kGroup = 1, kMaxRows = 8, kInPlaceMaxRows = 8;
+typedef float Row16 __attribute__((vector_size(64)));
+
+template <int MR, int NP>
+void tile(const LinearPanelsArgs& args, int s0, int p, int k0, int k1, bool first) {
+    static_assert(NP == 1);
+    const int K = args.K;
+    const float* a = args.in + size_t(s0) * K;
+    const size_t rs = args.weight.row_stride;
+    const float* b = args.weight.data + size_t(p) * args.weight.panel_stride;
+    Row16 acc[MR] = {};
+    for (int k = k0; k < k1; ++k) {
+        Row16 bv;
+        __builtin_memcpy(&bv, b + size_t(k) * rs, sizeof bv);
+#pragma GCC unroll 8
+        for (int r = 0; r < MR; ++r) acc[r] += a[size_t(r) * K + k] * bv;
+    }
+    float t[MR][kPanelWidth];
+    __builtin_memcpy(t, acc, sizeof t);
+    const int n0 = p * kPanelWidth, width = min_int(kPanelWidth, args.N - n0);
+#pragma GCC unroll 8
+    for (int r = 0; r < MR; ++r)
+        finish_row(args.out + size_t(s0 + r) * args.N + n0, t[r],
+                   args.bias ? args.bias + n0 : nullptr, width, args.epilogue, first);
+}
+#endif
+
+template <int NP>
+void tile_rows(const LinearPanelsArgs& args, int s0, int rows, int p, int k0, int k1, bool first) {
+    // rows in 1..kTileRows; the compiler keeps each case's accumulators in registers.
+    switch (rows) {
+        case 8:
+            if constexpr (kTileRows >= 8) return tile<8, NP>(args, s0, p, k0, k1, first);
+            break;
+        case 7:
+            if constexpr (kTileRows >= 7) return tile<7, NP>(args, s0, p, k0, k1, first);
+            break;
+        case 6:
+            if constexpr (kTileRows >= 6) return tile<6, NP>(args, s0, p, k0, k1, first);
+            break;
+        case 5:
+            if constexpr (kTileRows >= 5) return tile<5, NP>(args, s0, p, k0, k1, first);
+            break;
+        case 4:
+            return tile<4, NP>(args, s0, p, k0, k1, first);
+        case 3:
+            return tile<3, NP>(args, s0, p, k0, k1, first);
+        case 2:
+            return tile<2, NP>(args, s0, p, k0, k1, first);
+        default:
+            return tile<1, NP>(args, s0, p, k0, k1, first);
+    }
+}
+
+void linear_panels(const LinearPanelsArgs& args, int p0, int p1) {
+    const int K = args.K, block = args.weight.k_block > 0 ? args.weight.k_block : K;
+    for (int k0 = 0; k0 < K || k0 == 0; k0 += block) {
+        const int k1 = min_int(K, k0 + block);
+        const bool first = k0 == 0, last = k1 >= K;
+        for (int p = p0; p < p1; p += kGroup) {
+            const int count = min_int(kGroup, p1 - p);
+            const int n0 = p * kPanelWidth, n1 = min_int(args.N, (p + count) * kPanelWidth);
+            for (int s0 = 0; s0 < args.S; s0 += kTileRows) {
+                const int rows = min_int(kTileRows, args.S - s0);
+                if constexpr (kGroup == 3) {
+                    if (count == 3)
+                        tile_rows<3>(args, s0, rows, p, k0, k1, first);
+                    else if (count == 2)
+                        tile_rows<2>(args, s0, rows, p, k0, k1, first);
+                    else
+                        tile_rows<1>(args, s0, rows, p, k0, k1, first);
+                } else {
+                    tile_rows<1>(args, s0, rows, p, k0, k1, first);
+                }
+                if (last) apply_gelu(args, s0, rows, n0, n1);
+            }
+        }
+        if (last) break;
+    }
+}
+
+}  // namespace
+
+extern const KernelTable table;
+const KernelTable table = {
+    .name = HEADMAP_ISA_NAME,
+    .panel_group = kGroup,
+    .panel_max_rows = kMaxRows,
+    .in_place_max_rows = kInPlaceMaxRows,
+    .linear_panels = linear_panels,
+    .gelu_tanh = gelu_tanh,
+    .gelu_erf = gelu_erf,
+    .exp = exp_inplace,
+    .softmax_row = softmax_row,
+    .layernorm_rows = layernorm_rows,
+};
+
+}  // namespace headmap::cpu::HEADMAP_ISA
