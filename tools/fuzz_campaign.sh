@@ -2,10 +2,12 @@
 # A long fuzzing campaign over every libFuzzer target of tests/fuzz (or the ones named), one after
 # another: each starts from a scratch copy of its seeds, with its dictionary, -rss_limit_mb=2048
 # and -timeout=10, in fork mode so that it goes on after a crash, a leak, a timeout or an OOM and
-# keeps each such input. Prints one row per target: executions, crashes, leaks, timeouts, OOMs,
+# keeps each such input. Inputs are capped at 64 KiB, or less where the format's real files are
+# small (config.json, a cache lookup), so that the fuzzer's time goes to inputs like real ones. Prints one row per target: executions, crashes, leaks, timeouts, OOMs,
 # corpus size and coverage (cov: edges, ft: features), in the README's table format.
 #   tools/fuzz_campaign.sh [seconds-per-target] [target ...]    # default 600 s, every target
 #   HEADMAP_FUZZ_CAMPAIGN_DIR   where corpora and findings go (build-fuzz/campaign)
+#   HEADMAP_FUZZ_RUNS           stop each target after about this many executions (no limit)
 # Findings: <dir>/<name>/artifacts/{crash,leak,timeout,oom}-*; replay one with
 #   build-fuzz/bin/fuzz_<name> <file>
 set -euo pipefail
@@ -37,10 +39,17 @@ for target in "${targets[@]}"; do
   cp tests/fuzz/corpus/"$name"/* "$work/corpus/" 2>/dev/null || true  # a target may start empty
   dict=()
   [ -f "tests/fuzz/dict/$name.dict" ] && dict=(-dict="tests/fuzz/dict/$name.dict")
+  max_len=65536
+  case $name in
+    model_files) max_len=1024 ;;         # a model id, refs/main's text and a folder name
+    config | safetensors_index) max_len=8192 ;; # real ones are 1-4 KB
+  esac
+  runs=()
+  [ -n "${HEADMAP_FUZZ_RUNS:-}" ] && runs=(-runs="$HEADMAP_FUZZ_RUNS")
   start=$(date +%s)
   "$build_dir/bin/$target" -fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 \
-    -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 -max_len=65536 \
-    -artifact_prefix="$work/artifacts/" "${dict[@]}" "$work/corpus" >"$work/log" 2>&1 || true
+    -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 -max_len="$max_len" \
+    "${runs[@]}" -artifact_prefix="$work/artifacts/" "${dict[@]}" "$work/corpus" >"$work/log" 2>&1 || true
   elapsed=$(($(date +%s) - start))
   # Fork mode's status lines: "#<execs>: cov: <n> ft: <n> corp: <n> exec/s: <n> oom/timeout/crash: ..."
   last=$(grep -E '^#[0-9]+: cov:' "$work/log" | tail -1)
