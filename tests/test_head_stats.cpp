@@ -1,6 +1,6 @@
-// The fast statistics path (engine/analysis/head_stats.cpp) against the reference definition on random
-// maps of several sizes, causal and not, with zeros, ties and junk above the diagonal; the fast
-// logarithm against std::log; the radix select against a sort; threads against one thread.
+// The fast statistics path (engine/analysis/head_stats.cpp) against the reference definition on
+// random maps of several sizes, causal and not, with zeros, ties and junk above the diagonal; the
+// fast logarithm against std::log; the radix select against a sort; threads against one thread.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -13,9 +13,10 @@
 #include <vector>
 
 #include "engine/analysis/analysis.h"
-#include "engine/analysis/fast_log.h"
 #include "engine/analysis/head_stats_internal.h"
 #include "headmap/error.hpp"
+#include "kernel_test_support.h"
+#include "kernels/cpu/fast_log.h"
 
 using namespace headmap;
 using namespace headmap::analysis;
@@ -134,30 +135,32 @@ TEST_CASE("log_fast is within 2.5e-7 relative of std::log; log_parts within 1e-7
         values.push_back(down = std::nextafter(down, 0.0f));
     }
     std::vector<float> logs(values.size());
-    fast_log::log_array(values.data(), logs.data(), int(values.size()));  // the vectorised loop
+    cpu::fast_log::log_array(values.data(), logs.data(),
+                             int(values.size()));  // the vectorised loop
     double worst_relative = 0, worst_array = 0, worst_parts = 0;
     for (size_t n = 0; n < values.size(); ++n) {
         const double exact = std::log(double(values[n]));
         worst_relative =
-            std::max(worst_relative, relative_error(fast_log::log_fast(values[n]), exact));
+            std::max(worst_relative, relative_error(cpu::fast_log::log_fast(values[n]), exact));
         worst_array = std::max(worst_array, relative_error(logs[n], exact));
         int32_t e = 0;
-        const float p = fast_log::log_parts(values[n], e);
+        const float p = cpu::fast_log::log_parts(values[n], e);
         worst_parts =
-            std::max(worst_parts, std::fabs(double(e) * fast_log::kLn2 + double(p) - exact));
+            std::max(worst_parts, std::fabs(double(e) * cpu::fast_log::kLn2 + double(p) - exact));
     }
     MESSAGE("log_fast worst relative error ", worst_relative, ", log_parts worst absolute ",
             worst_parts);
     CHECK(worst_relative <= 2.5e-7);
     CHECK(worst_array <= 2.5e-7);
     CHECK(worst_parts <= 1e-7);
-    CHECK(fast_log::log_fast(1.0f) == 0.0f);
+    CHECK(cpu::fast_log::log_fast(1.0f) == 0.0f);
     // 0, denormals and negatives are clamped to the smallest normal float.
-    const float floor_log = fast_log::log_fast(fast_log::kSmallestNormal);
-    CHECK(floor_log == doctest::Approx(std::log(double(fast_log::kSmallestNormal))).epsilon(1e-7));
-    CHECK(fast_log::log_fast(0.0f) == floor_log);
-    CHECK(fast_log::log_fast(1e-42f) == floor_log);
-    CHECK(fast_log::log_fast(-3.0f) == floor_log);
+    const float floor_log = cpu::fast_log::log_fast(cpu::fast_log::kSmallestNormal);
+    CHECK(floor_log ==
+          doctest::Approx(std::log(double(cpu::fast_log::kSmallestNormal))).epsilon(1e-7));
+    CHECK(cpu::fast_log::log_fast(0.0f) == floor_log);
+    CHECK(cpu::fast_log::log_fast(1e-42f) == floor_log);
+    CHECK(cpu::fast_log::log_fast(-3.0f) == floor_log);
 }
 
 TEST_CASE("sum_of_largest equals the sum of the k largest after a sort, ties and signs included") {
@@ -199,53 +202,59 @@ TEST_CASE("sum_of_largest equals the sum of the k largest after a sort, ties and
 }
 
 TEST_CASE("fast statistics match the reference within 1e-6 on every metric") {
-    std::mt19937 rng(2024);
-    Worst worst;
-    double worst_top5 = 0;
-    int maps = 0;
-    // Up to 127 the top 5% is selected among all entries; from 300 (non-causal) and 400 (causal)
-    // a sampled floor cuts the candidates first.
-    for (int S : {1, 2, 3, 5, 8, 9, 17, 64, 127, 300, 400}) {
-        for (bool causal : {false, true}) {
-            for (MapKind kind : kKinds) {
-                if (S >= 300 && kind != MapKind::Softmax && kind != MapKind::Zeros &&
-                    kind != MapKind::Ties && kind != MapKind::Peaked)
-                    continue;
-                const std::vector<float> map = make_map(S, causal, kind, rng);
-                for (double threshold : {0.01, 0.25}) {
-                    const HeadStats fast = head_stats(map, S, causal, threshold);
-                    const HeadStats ref = head_stats_reference(map, S, causal, threshold);
-                    INFO("S ", S, " causal ", causal, " ", kind_name(kind), " threshold ",
-                         threshold);
-                    worst.compare(fast, ref);
-                    CHECK(fast.max == ref.max);            // a float, not a sum
-                    CHECK(fast.sparsity == ref.sparsity);  // a count
-                    worst_top5 = std::max(worst_top5, std::fabs(fast.top5_mass - ref.top5_mass));
-                    CHECK(fast.top5_mass == doctest::Approx(ref.top5_mass).epsilon(1e-12));
-                    ++maps;
-                }
-            }
-        }
-    }
-    // One full-size map each way (the size bench-analysis times).
-    for (bool causal : {false, true}) {
-        const std::vector<float> map = make_map(1024, causal, MapKind::Softmax, rng);
-        worst.compare(head_stats(map, 1024, causal), head_stats_reference(map, 1024, causal));
-        ++maps;
-    }
-    const auto& names = metric_names();
-    std::string report;
-    for (size_t m = 0; m < names.size(); ++m) {
-        char cell[64];
-        std::snprintf(cell, sizeof cell, " %.1e; ", worst.metric[m]);
-        report += names[m];
-        report += cell;
-        INFO("metric ", names[m]);
-        CHECK(worst.metric[m] <= 1e-6);
-    }
-    MESSAGE(maps, " maps; worst |fast - reference|: ", report, "column sums ", worst.columns,
-            "; top5_mass ", worst_top5);
-    CHECK(worst.columns <= 1e-9);
+    // On every kernel table this CPU runs (kernels/cpu/isa.h).
+    CHECK(kernel_test::for_each_kernel_table([&](const cpu::KernelTable&) {
+              std::mt19937 rng(2024);
+              Worst worst;
+              double worst_top5 = 0;
+              int maps = 0;
+              // Up to 127 the top 5% is selected among all entries; from 300 (non-causal) and 400
+              // (causal) a sampled floor cuts the candidates first.
+              for (int S : {1, 2, 3, 5, 8, 9, 17, 64, 127, 300, 400}) {
+                  for (bool causal : {false, true}) {
+                      for (MapKind kind : kKinds) {
+                          if (S >= 300 && kind != MapKind::Softmax && kind != MapKind::Zeros &&
+                              kind != MapKind::Ties && kind != MapKind::Peaked)
+                              continue;
+                          const std::vector<float> map = make_map(S, causal, kind, rng);
+                          for (double threshold : {0.01, 0.25}) {
+                              const HeadStats fast = head_stats(map, S, causal, threshold);
+                              const HeadStats ref = head_stats_reference(map, S, causal, threshold);
+                              INFO("S ", S, " causal ", causal, " ", kind_name(kind), " threshold ",
+                                   threshold);
+                              worst.compare(fast, ref);
+                              CHECK(fast.max == ref.max);            // a float, not a sum
+                              CHECK(fast.sparsity == ref.sparsity);  // a count
+                              worst_top5 =
+                                  std::max(worst_top5, std::fabs(fast.top5_mass - ref.top5_mass));
+                              CHECK(fast.top5_mass ==
+                                    doctest::Approx(ref.top5_mass).epsilon(1e-12));
+                              ++maps;
+                          }
+                      }
+                  }
+              }
+              // One full-size map each way (the size bench-analysis times).
+              for (bool causal : {false, true}) {
+                  const std::vector<float> map = make_map(1024, causal, MapKind::Softmax, rng);
+                  worst.compare(head_stats(map, 1024, causal),
+                                head_stats_reference(map, 1024, causal));
+                  ++maps;
+              }
+              const auto& names = metric_names();
+              std::string report;
+              for (size_t m = 0; m < names.size(); ++m) {
+                  char cell[64];
+                  std::snprintf(cell, sizeof cell, " %.1e; ", worst.metric[m]);
+                  report += names[m];
+                  report += cell;
+                  INFO("metric ", names[m]);
+                  CHECK(worst.metric[m] <= 1e-6);
+              }
+              MESSAGE(maps, " maps; worst |fast - reference|: ", report, "column sums ",
+                      worst.columns, "; top5_mass ", worst_top5);
+              CHECK(worst.columns <= 1e-9);
+          }) >= 1);
 }
 
 TEST_CASE("a candidate floor that misses falls back to every entry; the same top-5% mass") {

@@ -1,14 +1,15 @@
 // Per-head attention statistics (analysis.h): the reference definition and the fast path.
 //
 // The fast path visits each row while it is in L1: an element-wise loop that GCC vectorises
-// (the logarithm in float, engine/analysis/fast_log.h; products and terms in double), then the sums in
-// double lanes, so it agrees with the reference to ~1e-13 except the entropy (~1e-8, from the
-// float logarithm of the mantissa). top5_mass needs the exact k-th largest of n allowed entries:
-// a sample of the map gives a floor just below it (~7% of the entries pass), each row's entries
-// at or above the floor are copied, and a radix select on their float bits (11 bits a round,
-// from the highest bit in which they differ) finds the k-th largest among them, summing whatever
-// lies above it on the way. Should the floor miss (rare; the result stays exact), a second pass
-// copies every entry. Maps are shared out to threads one map per task.
+// (the logarithm in float, kernels/cpu/fast_log.h; products and terms in double), then the sums in
+// double lanes (kernels/cpu/isa: built per instruction set, picked at run time), so it agrees with
+// the reference to ~1e-13 except the entropy (~1e-8, from the float logarithm of the mantissa).
+// top5_mass needs the exact k-th largest of n allowed entries: a sample of the map gives a floor
+// just below it (~7% of the entries pass), each row's entries at or above the floor are copied, and
+// a radix select on their float bits (11 bits a round, from the highest bit in which they differ)
+// finds the k-th largest among them, summing whatever lies above it on the way. Should the floor
+// miss (rare; the result stays exact), a second pass copies every entry. Maps are shared out to
+// threads one map per task.
 #include <algorithm>
 #include <atomic>
 #include <bit>
@@ -21,10 +22,10 @@
 #include <thread>
 
 #include "engine/analysis/analysis.h"
-#include "engine/engine.h"
-#include "engine/analysis/fast_log.h"
 #include "engine/analysis/head_stats_internal.h"
+#include "engine/engine.h"
 #include "headmap/error.hpp"
+#include "kernels/cpu/isa.h"
 
 namespace headmap::analysis {
 
@@ -95,8 +96,6 @@ HeadStats head_stats_reference(std::span<const float> map, int seq, bool causal,
 
 namespace {
 
-constexpr int kLanes = 8;
-
 // What every map of one sequence length shares (read-only across threads).
 struct SeqTables {
     int seq = 0;
@@ -123,96 +122,19 @@ struct Scratch {
     std::vector<double> mass, entropy, weighted;  // (S): one row's a, a ln a and a |i - j|
 };
 
-// One row's sums over its allowed keys.
-struct RowSums {
-    double total = 0;     // sum a (0 when the column sums are kept: the total comes from those)
-    double entropy = 0;   // -sum a ln a
-    double distance = 0;  // sum a |i - j|
-    float max = 0;        // max(0, entries)
-    int64_t below = 0;    // entries < the threshold
-};
+// One row's sums and the candidate copy run on the dispatched kernels (kernels/cpu/isa.h).
+using RowSums = cpu::RowStatSums;
 
-// A float's bits as an unsigned key in the same order (negatives flipped, -0 just below +0).
-uint32_t order_key(float v) {
+uint32_t order_key(float v) {  // a float's bits as an unsigned key in the same order
     const int32_t bits = std::bit_cast<int32_t>(v);
     return uint32_t(bits ^ ((bits >> 31) | int32_t(0x80000000)));
 }
 
-float from_order_key(uint32_t key) {
-    return std::bit_cast<float>(key >= 0x80000000u ? key ^ 0x80000000u : ~key);
-}
-
-// The loops below are written so that GCC vectorises each of them (checked with
-// -fopt-info-vec): one element-wise pass into double scratch rows with integer reductions, then
-// the double sums. Double reductions, float selects or a float maximum in the element-wise loop
-// leave it scalar.
-//
-// Element-wise: a |i - j| and a ln a = a (e ln 2 + ln m) per entry (a <= 0 adds nothing: its
-// masked bits give +0), the column sums or the row's entries in double, entries below the
-// threshold, and the largest entry's order key (an integer maximum, which vectorises).
-template <bool kColumns>
-void row_terms(const float* __restrict row, int keys, const double* __restrict distance,
-               float threshold, double* __restrict columns, double* __restrict mass,
-               double* __restrict entropy, double* __restrict weighted, RowSums& sums) {
-    int32_t below = 0;
-    uint32_t max_key = 0x80000000u;  // +0: the maximum starts at 0, as the reference's
-    for (int j = 0; j < keys; ++j) {
-        const float a = row[j];
-        const double wide = a;
-        if constexpr (kColumns)
-            columns[j] += wide;  // the total comes from the column sums
-        else
-            mass[j] = wide;
-        weighted[j] = wide * distance[j];
-        const int32_t bits = std::bit_cast<int32_t>(a);
-        const double positive = std::bit_cast<float>(bits & ~(bits >> 31));
-        int32_t e;
-        const float log_mantissa = fast_log::log_parts(fast_log::clamp_normal(a), e);
-        entropy[j] = positive * (double(e) * fast_log::kLn2 + double(log_mantissa));
-    }
-    for (int j = 0; j < keys; ++j) {
-        const float a = row[j];
-        const int32_t bits = std::bit_cast<int32_t>(a);
-        below += a < threshold ? 1 : 0;
-        const uint32_t key = uint32_t(bits ^ ((bits >> 31) | int32_t(0x80000000)));  // order_key
-        max_key = max_key > key ? max_key : key;
-    }
-    sums.below = below;
-    sums.max = from_order_key(max_key);
-}
-
-// The sums of kCount rows of n values, each in kLanes partial sums.
-template <int kCount>
-void sum_rows(const double* const (&rows)[kCount], int n, double (&out)[kCount]) {
-    double lanes[kCount][kLanes] = {};
-    int i = 0;
-    for (; i + kLanes <= n; i += kLanes)
-        for (int r = 0; r < kCount; ++r)
-            for (int l = 0; l < kLanes; ++l) lanes[r][l] += rows[r][i + l];
-    for (int r = 0; r < kCount; ++r) {
-        out[r] = 0;
-        for (int l = 0; l < kLanes; ++l) out[r] += lanes[r][l];
-        for (int tail = i; tail < n; ++tail) out[r] += rows[r][tail];
-    }
-}
-
-template <bool kColumns>
-RowSums row_pass(const float* row, int keys, const double* distance, float threshold,
-                 Scratch& scratch) {
-    RowSums sums;
-    row_terms<kColumns>(row, keys, distance, threshold, scratch.columns.data(), scratch.mass.data(),
-                        scratch.entropy.data(), scratch.weighted.data(), sums);
-    if constexpr (kColumns) {
-        double out[2];
-        sum_rows<2>({scratch.entropy.data(), scratch.weighted.data()}, keys, out);
-        sums.entropy = -out[0], sums.distance = out[1];
-    } else {
-        double out[3];
-        sum_rows<3>({scratch.entropy.data(), scratch.weighted.data(), scratch.mass.data()}, keys,
-                    out);
-        sums.entropy = -out[0], sums.distance = out[1], sums.total = out[2];
-    }
-    return sums;
+RowSums row_pass(const cpu::KernelTable& kernels, const float* row, int keys,
+                 const double* distance, float threshold, bool column_sums, Scratch& scratch) {
+    return kernels.row_stats(row, keys, distance, threshold,
+                             column_sums ? scratch.columns.data() : nullptr, scratch.mass.data(),
+                             scratch.entropy.data(), scratch.weighted.data());
 }
 
 // The entries at or above the floor, copied by four independent streams (a quarter of each row
@@ -230,20 +152,8 @@ struct Candidates {
         if (buffer.size() < kStreams * capacity) buffer.resize(kStreams * capacity);
         for (int r = 0; r < kStreams; ++r) region[r] = buffer.data() + size_t(r) * capacity;
     }
-    void add_row(const float* row, int keys, float floor) {
-        const int quarter = keys / kStreams;
-        size_t c0 = count[0], c1 = count[1], c2 = count[2], c3 = count[3];
-        float *r0 = region[0], *r1 = region[1], *r2 = region[2], *r3 = region[3];
-        for (int j = 0; j < quarter; ++j) {  // the store comes first, the count follows the test
-            const float a0 = row[j], a1 = row[quarter + j], a2 = row[2 * quarter + j],
-                        a3 = row[3 * quarter + j];
-            r0[c0] = a0, c0 += a0 >= floor ? 1 : 0;
-            r1[c1] = a1, c1 += a1 >= floor ? 1 : 0;
-            r2[c2] = a2, c2 += a2 >= floor ? 1 : 0;
-            r3[c3] = a3, c3 += a3 >= floor ? 1 : 0;
-        }
-        for (int j = kStreams * quarter; j < keys; ++j) r3[c3] = row[j], c3 += row[j] >= floor;
-        count[0] = c0, count[1] = c1, count[2] = c2, count[3] = c3;
+    void add_row(const cpu::KernelTable& kernels, const float* row, int keys, float floor) {
+        kernels.copy_at_least(row, keys, floor, region, count);
     }
     // Moves every region's entries behind the first; returns their number.
     size_t gather() {
@@ -361,6 +271,7 @@ HeadStats fast_stats(const float* map, const SeqTables& tables, bool causal, boo
     for (std::vector<double>* row : {&scratch.mass, &scratch.entropy, &scratch.weighted})
         if (row->size() < size_t(S)) row->resize(size_t(S));
     Candidates candidates(scratch.candidates, allowed, S);
+    const cpu::KernelTable& kernels = cpu::kernels();
 
     HeadStats out;
     double total = 0;
@@ -370,10 +281,9 @@ HeadStats fast_stats(const float* map, const SeqTables& tables, bool causal, boo
         const float* row = map + size_t(i) * size_t(S);
         const int keys = causal ? i + 1 : S;
         const double* distance = tables.distance.data() + (S - 1 - i);
-        const RowSums sums = column_sums
-                                 ? row_pass<true>(row, keys, distance, tables.threshold, scratch)
-                                 : row_pass<false>(row, keys, distance, tables.threshold, scratch);
-        candidates.add_row(row, keys, floor);
+        const RowSums sums =
+            row_pass(kernels, row, keys, distance, tables.threshold, column_sums, scratch);
+        candidates.add_row(kernels, row, keys, floor);
         total += sums.total;
         below += sums.below;
         max = std::max(max, sums.max);
@@ -396,7 +306,7 @@ HeadStats fast_stats(const float* map, const SeqTables& tables, bool causal, boo
         floor = -std::numeric_limits<float>::infinity();
         candidates = Candidates(scratch.candidates, allowed, S);
         for (int i = 0; i < S; ++i)
-            candidates.add_row(map + size_t(i) * size_t(S), causal ? i + 1 : S, floor);
+            candidates.add_row(kernels, map + size_t(i) * size_t(S), causal ? i + 1 : S, floor);
         copied = candidates.gather();
     }
     const double rows = double(S);

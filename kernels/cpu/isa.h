@@ -17,6 +17,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <span>
 #include <string>
 #include <string_view>
@@ -51,6 +52,15 @@ struct LinearPanelsArgs {
     Epilogue epilogue;
 };
 
+// One attention-map row's sums over its allowed keys (engine/analysis/head_stats.cpp).
+struct RowStatSums {
+    double total = 0;     // sum a (0 when column sums are kept: the total comes from those)
+    double entropy = 0;   // -sum a ln a
+    double distance = 0;  // sum a |i - j|
+    float max = 0;        // max(0, entries)
+    int64_t below = 0;    // entries < the threshold
+};
+
 struct KernelTable {
     const char* name;  // "avx512", "avx2", "scalar"
     // Panels a kernel step covers: thread slices are cut on multiples of it.
@@ -68,6 +78,14 @@ struct KernelTable {
     // out rows [s0, s1) = layernorm(in rows), (S, C) row-major
     void (*layernorm_rows)(float* out, const float* in, const float* weight, const float* bias,
                            int s0, int s1, int C, float eps);
+    // Statistics of one map row of `keys` entries: distance[j] = |i - j|; columns (keys), when
+    // not null, accumulates the column sums; mass, entropy, weighted are (keys) scratch rows.
+    RowStatSums (*row_stats)(const float* row, int keys, const double* distance, float threshold,
+                             double* columns, double* mass, double* entropy, double* weighted);
+    // Appends the row's entries >= floor to four regions (a quarter of the row each, the last
+    // also takes the remainder), advancing count[r]; each region needs room for its part.
+    void (*copy_at_least)(const float* row, int keys, float floor, float* const* region,
+                          size_t* count);
 };
 
 // The table in use: chosen on first call (HEADMAP_CPU, else the widest supported).

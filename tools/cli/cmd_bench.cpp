@@ -11,11 +11,12 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <fstream>
 #include <optional>
 #include <random>
 #include <thread>
 
-#include <sys/resource.h>
 #include <nlohmann/json.hpp>
 
 #include "engine/engine.h"
@@ -126,15 +127,19 @@ std::string machine_fields(Engine& engine) {
     weight_bytes += double(engine.loaded().packed_bytes());
     const double ring_bytes =
         double(engine.ring().slots()) * double(engine.ring().floats_per_slot()) * sizeof(float);
-    rusage usage{};
-    ::getrusage(RUSAGE_SELF, &usage);
+    // VmHWM, not getrusage: ru_maxrss survives execve, so a process started by a large parent
+    // (a Python benchmark driver) would report the parent's peak.
+    double peak_kib = 0;
+    std::ifstream status("/proc/self/status");
+    for (std::string line; std::getline(status, line);)
+        if (line.starts_with("VmHWM:")) peak_kib = std::atof(line.c_str() + 6);
     constexpr double kMiB = 1024.0 * 1024.0;
     char numbers[256];
     std::snprintf(numbers, sizeof numbers,
                   ", \"weights_mib\": %.1f, \"ring_mib\": %.2f, \"activations_mib\": %.2f, "
                   "\"peak_rss_mib\": %.1f",
                   weight_bytes / kMiB, ring_bytes / kMiB, double(engine.arena_bytes()) / kMiB,
-                  double(usage.ru_maxrss) * 1024.0 / kMiB);
+                  peak_kib * 1024.0 / kMiB);
     const nlohmann::json cpu = cpu::cpu_model_name(), extensions = cpu::cpu_vector_extensions(),
                          kernels = engine.cuda() ? "cuda" : cpu::kernels().name;
     return ", \"cpu\": " + cpu.dump() + ", \"extensions\": " + extensions.dump() +

@@ -7,6 +7,7 @@
 #include <immintrin.h>
 #endif
 
+#include "kernels/cpu/fast_log.h"
 #include "kernels/cpu/fast_math.h"
 #include "kernels/cpu/isa.h"
 
@@ -93,6 +94,101 @@ void layernorm_rows(float* out, const float* in, const float* weight, const floa
         for (c = 0; c < C; ++c) y[c] = (x[c] - mean) * inv * weight[c] + bias[c];
     }
 }
+
+// ---- statistics rows (engine/analysis/head_stats.cpp) -------------------------------------------
+//
+// Written so that the compiler vectorises each loop (checked with -fopt-info-vec): one
+// element-wise pass into double scratch rows with integer reductions, then the double sums.
+// Double reductions, float selects or a float maximum in the element-wise loop leave it scalar.
+// Element-wise: a |i - j| and a ln a = a (e ln 2 + ln m) per entry (a <= 0 adds nothing: its
+// masked bits give +0), the column sums or the row's entries in double, entries below the
+// threshold, and the largest entry's order key (an integer maximum, which vectorises).
+template <bool kColumns>
+void row_terms(const float* __restrict row, int keys, const double* __restrict distance,
+               float threshold, double* __restrict columns, double* __restrict mass,
+               double* __restrict entropy, double* __restrict weighted, RowStatSums& sums) {
+    int32_t below = 0;
+    uint32_t max_key = 0x80000000u;  // +0: the maximum starts at 0, as the reference's
+    for (int j = 0; j < keys; ++j) {
+        const float a = row[j];
+        const double wide = a;
+        if constexpr (kColumns)
+            columns[j] += wide;  // the total comes from the column sums
+        else
+            mass[j] = wide;
+        weighted[j] = wide * distance[j];
+        const int32_t bits = __builtin_bit_cast(int32_t, a);
+        const double positive = __builtin_bit_cast(float, bits & ~(bits >> 31));
+        int32_t e;
+        const float log_mantissa = fast_log::log_parts(fast_log::clamp_normal(a), e);
+        entropy[j] = positive * (double(e) * fast_log::kLn2 + double(log_mantissa));
+    }
+    for (int j = 0; j < keys; ++j) {
+        const float a = row[j];
+        const int32_t bits = __builtin_bit_cast(int32_t, a);
+        below += a < threshold ? 1 : 0;
+        // The float's bits as an unsigned key in the same order (negatives flipped).
+        const uint32_t key = uint32_t(bits ^ ((bits >> 31) | int32_t(0x80000000)));
+        max_key = max_key > key ? max_key : key;
+    }
+    sums.below = below;
+    sums.max = __builtin_bit_cast(float, max_key >= 0x80000000u ? max_key ^ 0x80000000u : ~max_key);
+}
+
+// The sums of kCount rows of n values, each in kLanes partial sums.
+template <int kCount>
+void sum_rows(const double* const (&rows)[kCount], int n, double (&out)[kCount]) {
+    constexpr int kLanes = fast_math::kLanes;
+    double lanes[kCount][kLanes] = {};
+    int i = 0;
+    for (; i + kLanes <= n; i += kLanes)
+        for (int r = 0; r < kCount; ++r)
+            for (int l = 0; l < kLanes; ++l) lanes[r][l] += rows[r][i + l];
+    for (int r = 0; r < kCount; ++r) {
+        out[r] = 0;
+        for (int l = 0; l < kLanes; ++l) out[r] += lanes[r][l];
+        for (int tail = i; tail < n; ++tail) out[r] += rows[r][tail];
+    }
+}
+
+RowStatSums row_stats(const float* row, int keys, const double* distance, float threshold,
+                      double* columns, double* mass, double* entropy, double* weighted) {
+    RowStatSums sums;
+    if (columns) {
+        row_terms<true>(row, keys, distance, threshold, columns, mass, entropy, weighted, sums);
+        double out[2];
+        sum_rows<2>({entropy, weighted}, keys, out);
+        sums.entropy = -out[0], sums.distance = out[1];
+    } else {
+        row_terms<false>(row, keys, distance, threshold, columns, mass, entropy, weighted, sums);
+        double out[3];
+        sum_rows<3>({entropy, weighted, mass}, keys, out);
+        sums.entropy = -out[0], sums.distance = out[1], sums.total = out[2];
+    }
+    return sums;
+}
+
+// Four independent streams: one stream's store address waits on its own count, so four overlap
+// where one would run at one entry per ~1.5 cycles. The store comes first, the count follows the
+// test.
+void copy_at_least(const float* row, int keys, float floor, float* const* region, size_t* count) {
+    const int quarter = keys / 4;
+    size_t c0 = count[0], c1 = count[1], c2 = count[2], c3 = count[3];
+    float *r0 = region[0], *r1 = region[1], *r2 = region[2], *r3 = region[3];
+    for (int j = 0; j < quarter; ++j) {
+        const float a0 = row[j], a1 = row[quarter + j], a2 = row[2 * quarter + j],
+                    a3 = row[3 * quarter + j];
+        r0[c0] = a0, c0 += a0 >= floor ? 1 : 0;
+        r1[c1] = a1, c1 += a1 >= floor ? 1 : 0;
+        r2[c2] = a2, c2 += a2 >= floor ? 1 : 0;
+        r3[c3] = a3, c3 += a3 >= floor ? 1 : 0;
+    }
+    for (int j = 4 * quarter; j < keys; ++j) r3[c3] = row[j], c3 += row[j] >= floor ? 1 : 0;
+    count[0] = c0, count[1] = c1, count[2] = c2, count[3] = c3;
+}
+
+// ---- projections
+// ---------------------------------------------------------------------------------
 
 // The bias/residual part of a projection's epilogue for one row of `width` columns, on the first
 // block of K; later blocks add their part. GELU runs after the last block (apply_gelu).
@@ -316,6 +412,8 @@ const KernelTable table = {
     .exp = exp_inplace,
     .softmax_row = softmax_row,
     .layernorm_rows = layernorm_rows,
+    .row_stats = row_stats,
+    .copy_at_least = copy_at_least,
 };
 
 }  // namespace headmap::cpu::HEADMAP_ISA

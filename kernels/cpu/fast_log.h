@@ -4,12 +4,19 @@
 // is within 2.5e-7 relative of the exact value (8.1e-8 seen); log_parts' e ln 2 + ln m, summed in
 // double, within 1e-7 absolute (2.2e-8 seen), so a * (e ln 2 + ln m) summed over a row that sums
 // to 1 stays within ~2e-8 of the exact entropy.
+//
+// Compiled into each instruction set's kernels (kernels/cpu/isa/kernels_isa.cpp) as fast_math.h
+// is: an inline namespace named by HEADMAP_ISA, and no standard-library templates.
 #pragma once
 
-#include <bit>
 #include <cstdint>
 
-namespace headmap::analysis::fast_log {
+#ifndef HEADMAP_ISA
+#define HEADMAP_ISA baseline
+#endif
+
+namespace headmap::cpu::fast_log {
+inline namespace HEADMAP_ISA {
 
 constexpr double kLn2 = 0.693147180559945309417232121458176568;
 constexpr float kSmallestNormal = 1.17549435e-38f;  // FLT_MIN
@@ -20,12 +27,12 @@ constexpr float kSmallestNormal = 1.17549435e-38f;  // FLT_MIN
 // Integer tests and arithmetic instead of selects between floats: GCC 12 leaves those as
 // branches, and a branch stops the loop around this from vectorising.
 inline float log_parts(float x, int32_t& exponent) {
-    const int32_t bits = std::bit_cast<int32_t>(x);
+    const int32_t bits = __builtin_bit_cast(int32_t, x);
     const int32_t mantissa = bits & 0x007fffff;
     const int32_t low = mantissa < 0x3504f3 ? 1 : 0;  // m < sqrt(1/2) in [0.5, 1): use 2m
     exponent = ((bits >> 23) & 0xff) - 126 - low;     // x = 2^(e + low) * m
-    const float m = std::bit_cast<float>(mantissa | 0x3f000000);  // m in [0.5, 1)
-    const float f = m * float(1 + low) - 1.0f;                    // 2m - 1 or m - 1, exact
+    const float m = __builtin_bit_cast(float, mantissa | 0x3f000000);  // m in [0.5, 1)
+    const float f = m * float(1 + low) - 1.0f;                         // 2m - 1 or m - 1, exact
     const float z = f * f;
     float y = 7.0376836292e-2f;
     y = y * f - 1.1514610310e-1f;
@@ -42,8 +49,8 @@ inline float log_parts(float x, int32_t& exponent) {
 
 // x clamped up to the smallest normal float, by its bits (0, denormals and negatives -> FLT_MIN).
 inline float clamp_normal(float x) {
-    const int32_t bits = std::bit_cast<int32_t>(x);
-    return std::bit_cast<float>(bits < 0x00800000 ? 0x00800000 : bits);
+    const int32_t bits = __builtin_bit_cast(int32_t, x);
+    return __builtin_bit_cast(float, bits < 0x00800000 ? 0x00800000 : bits);
 }
 
 // ln(x) for positive normal floats; x is clamped up to kSmallestNormal (so 0, denormals and
@@ -60,4 +67,5 @@ inline void log_array(const float* __restrict in, float* __restrict out, int n) 
     for (int i = 0; i < n; ++i) out[i] = log_fast(in[i]);
 }
 
-}  // namespace headmap::analysis::fast_log
+}  // namespace HEADMAP_ISA
+}  // namespace headmap::cpu::fast_log
