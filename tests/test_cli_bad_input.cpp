@@ -550,3 +550,22 @@ TEST_CASE("a model id found in the Hugging Face cache resolves to its snapshot")
     Expected e(kTiny);
     CHECK(max_diff(read_npy(tmp / "c.npy"), e.attentions(0), 2, 3, 7, range(2), range(3)) <= 1e-5);
 }
+
+TEST_CASE(
+    "HEADMAP_CPU naming a kernel set that does not exist: exit 2, one line, nothing written") {
+    const TempDir dir;
+    const fs::path out = dir.path / "bad-cpu.npy";
+    const CommandResult r = run_cli("export --model " + quote(kTiny.string()) + " " + tok_opt() +
+                                        " --text " + quote(kSeed) + " --out " + quote(out.string()),
+                                    "HEADMAP_CPU=sse9");
+    check_error(r, "HEADMAP_CPU=sse9: no such kernel set (expected one of: ");
+    CHECK(!fs::exists(out));
+    // Each set the build knows is accepted where the CPU runs it: the portable one always.
+    const CommandResult ok =
+        run_cli("export --model " + quote(kTiny.string()) + " " + tok_opt() + " --text " +
+                    quote(kSeed) + " --out " + quote(out.string()),
+                "HEADMAP_CPU=scalar");
+    INFO("stderr: ", ok.err);
+    CHECK(ok.exit_code == 0);
+    CHECK(fs::exists(out));
+}
