@@ -10,8 +10,9 @@ status=0
 for object in "$@"; do
   set_name=$(sed -nE 's|.*headmap_kernels_isa_([a-z0-9]+)\.dir.*|\1|p' <<<"$object")
   [[ -n $set_name ]] || { echo "check_isa_objects: $object: not an ISA object" >&2; exit 2; }
-  # Global (upper-case type) and weak/unique (W, V, u) definitions; locals are the object's own.
-  stray=$(nm -C --defined-only "$object" | awk '$2 ~ /^[A-Z]$|^u$/' |
+  # Global (upper-case type) and weak/unique (W, V, u) definitions; locals are the object's own,
+  # and AddressSanitizer's ODR markers (__odr_asan.<name>) are data it adds beside each global.
+  stray=$(nm -C --defined-only "$object" | awk '$2 ~ /^[A-Z]$|^u$/ && $3 !~ /^__odr_asan\./' |
           grep -v "headmap::cpu::isa_${set_name}::" || true)
   table=$(nm -C --defined-only "$object" | grep -c "headmap::cpu::isa_${set_name}::table" || true)
   if [[ -n $stray ]]; then
