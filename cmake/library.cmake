@@ -23,12 +23,14 @@ set(HEADMAP_OBJECTS)
 foreach(room ${HEADMAP_ROOMS})
   list(APPEND HEADMAP_OBJECTS $<TARGET_OBJECTS:${room}>)
 endforeach()
-# The kernels' per-instruction-set objects (kernels/CMakeLists.txt) are object libraries of their
-# own, which TARGET_OBJECTS of headmap_kernels_cpu does not list.
+# The per-instruction-set objects (kernels/CMakeLists.txt, viz/CMakeLists.txt) are object
+# libraries of their own, which TARGET_OBJECTS of headmap_kernels_cpu and headmap_viz do not list.
 foreach(isa scalar avx2 avx512)
-  if(TARGET headmap_kernels_isa_${isa})
-    list(APPEND HEADMAP_OBJECTS $<TARGET_OBJECTS:headmap_kernels_isa_${isa}>)
-  endif()
+  foreach(room kernels viz)
+    if(TARGET headmap_${room}_isa_${isa})
+      list(APPEND HEADMAP_OBJECTS $<TARGET_OBJECTS:headmap_${room}_isa_${isa}>)
+    endif()
+  endforeach()
 endforeach()
 
 # What libheadmap needs at link time besides its own objects.

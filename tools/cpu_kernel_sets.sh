@@ -5,7 +5,7 @@ set -euo pipefail
 flags=$(grep -m1 '^flags' /proc/cpuinfo 2>/dev/null || true)
 has() { [[ " $flags " == *" $1 "* ]]; }
 if [[ $(uname -m) == x86_64 ]]; then
-  has avx512f && has avx2 && has fma && echo avx512
+  has avx512f && has avx512vl && has avx512bw && has avx512dq && has avx2 && has fma && echo avx512
   has avx2 && has fma && echo avx2
 fi
 echo scalar

@@ -1,5 +1,5 @@
 // The raster back end: a Scene as straight-alpha RGBA8, drawn in order with source-over
-// compositing, and PNG encoding through stb_image_write.
+// compositing, and PNG encoding through stb_image_write (viz/isa/png_isa.cpp).
 //
 // Anti-aliasing is analytic, never supersampled, so output is deterministic and cheap:
 // rectangles (fills and outlines) get exact area coverage of each pixel, and when all their
@@ -14,15 +14,15 @@
 // glyph bitmaps (turned in 90 degree steps) onto the pixel grid, its baseline rounded to a whole
 // pixel and its pen positioned in quarter pixels; other angles sample the glyph bitmaps
 // bilinearly.
-#include <stb_image_write.h>
-
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <mutex>
 #include <numbers>
 #include <string>
+#include <string_view>
 
 #include "headmap/error.hpp"
 #include "viz/render.h"
@@ -512,27 +512,59 @@ Image rasterize(const Scene& scene, const Font& font, float scale) {
     return image;
 }
 
+namespace isa_scalar {
+bool write_png(void (*write)(void*, void*, int), void* context, int width, int height,
+               const uint8_t* rgba);
+}
+#if HEADMAP_VIZ_HAVE_ISA_X86
+namespace isa_avx2 {
+bool write_png(void (*write)(void*, void*, int), void* context, int width, int height,
+               const uint8_t* rgba);
+}
+namespace isa_avx512 {
+bool write_png(void (*write)(void*, void*, int), void* context, int width, int height,
+               const uint8_t* rgba);
+}
+#endif
+
+namespace {
+
+using WritePng = bool (*)(void (*)(void*, void*, int), void*, int, int, const uint8_t*);
+
+// The PNG encoder's build for this CPU (viz/isa/png_isa.cpp): the widest it has, or the one
+// HEADMAP_CPU names (as the kernels read it; an unknown name is the kernels' error to give). The
+// bytes are the same either way.
+WritePng png_encoder() {
+#if HEADMAP_VIZ_HAVE_ISA_X86
+    static const WritePng chosen = [] {
+        const char* env = std::getenv("HEADMAP_CPU");
+        const std::string_view forced = env ? env : "";
+        const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+        const bool avx512 = __builtin_cpu_supports("x86-64-v4");  // its -march (CMake)
+        if (avx512 && (forced.empty() || forced == "avx512")) return isa_avx512::write_png;
+        if (avx2 && forced != "scalar") return isa_avx2::write_png;
+        return isa_scalar::write_png;
+    }();
+    return chosen;
+#else
+    return isa_scalar::write_png;
+#endif
+}
+
+}  // namespace
+
 std::vector<uint8_t> encode_png(const Image& image) {
     if (image.width <= 0 || image.height <= 0 ||
         image.rgba.size() != size_t(image.width) * size_t(image.height) * 4)
         throw Error("cannot encode a " + std::to_string(image.width) + " x " +
                     std::to_string(image.height) + " image as PNG (expected a non-empty image)");
-    // stb's settings are globals: set once. Level 1 and the "sub" filter on every row keep
-    // encoding fast (trying all five filters per row costs about 2.5x for little gain on
-    // heatmaps, whose rows repeat colours left to right).
-    static std::once_flag settings;
-    std::call_once(settings, [] {
-        stbi_write_png_compression_level = 1;
-        stbi_write_force_png_filter = 1;
-    });
     std::vector<uint8_t> bytes;
     const auto append = [](void* context, void* data, int size) {
         auto* out = static_cast<std::vector<uint8_t>*>(context);
         const auto* begin = static_cast<const uint8_t*>(data);
         out->insert(out->end(), begin, begin + size);
     };
-    if (!stbi_write_png_to_func(append, &bytes, image.width, image.height, 4, image.rgba.data(),
-                                image.width * 4))
+    if (!png_encoder()(append, &bytes, image.width, image.height, image.rgba.data()))
         throw Error("PNG encoding failed (out of memory?)");
     return bytes;
 }

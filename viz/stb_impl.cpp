@@ -1,4 +1,4 @@
-// The one translation unit that compiles stb's implementations (Debian libstb-dev headers).
+// The translation unit that compiles stb_truetype's implementation (Debian libstb-dev headers).
 
 // stb_truetype's asserts check its input as much as its own invariants, and release builds
 // (NDEBUG) compile them out. A debug or sanitizer build must not abort where a release build
@@ -9,5 +9,4 @@
 #define STB_TRUETYPE_IMPLEMENTATION
 #include <stb_truetype.h>
 
-#define STB_IMAGE_WRITE_IMPLEMENTATION
-#include <stb_image_write.h>
+// stb_image_write's implementation is compiled per instruction set: viz/isa/png_isa.cpp.

@@ -36,9 +36,11 @@ bool cpu_has_avx2() {
 
 bool cpu_has_avx512() {
 #if defined(__x86_64__) || defined(__i386__)
-    // The kernels use AVX-512F only; the OS must save the zmm state, which
-    // __builtin_cpu_supports checks through XGETBV.
-    return __builtin_cpu_supports("avx512f") && cpu_has_avx2();
+    // The set is compiled with -mavx512f/vl/bw/dq (kernels/CMakeLists.txt), so the compiler may
+    // use any of them; __builtin_cpu_supports also checks that the OS saves the zmm state.
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
+           __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") &&
+           cpu_has_avx2();
 #else
     return false;
 #endif
