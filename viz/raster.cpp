@@ -540,7 +540,12 @@ WritePng png_encoder() {
         const char* env = std::getenv("HEADMAP_CPU");
         const std::string_view forced = env ? env : "";
         const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-        const bool avx512 = __builtin_cpu_supports("x86-64-v4");  // its -march (CMake)
+        // Built with -march=x86-64-v4 (CMake): AVX-512 F/VL/BW/DQ/CD and the AVX2-era
+        // extensions every such CPU has (clang's __builtin_cpu_supports has no level names).
+        const bool avx512 =
+            avx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
+            __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") &&
+            __builtin_cpu_supports("avx512cd") && __builtin_cpu_supports("bmi2");
         if (avx512 && (forced.empty() || forced == "avx512")) return isa_avx512::write_png;
         if (avx2 && forced != "scalar") return isa_avx2::write_png;
         return isa_scalar::write_png;
