@@ -58,11 +58,11 @@ std::shared_ptr<const LoadedWeights> LoadedWeights::random(const ModelConfig& co
     return model;
 }
 
-// Only (out, in) weights get a panel copy: (in, out) ones are read in place. Nothing is packed
-// here: packed_layer does it when a short input first reaches the layer, so that a long input, or
-// a CUDA engine, never pays for it.
+// Nothing is packed here: packed_layer does it when an input that runs on packed panels first
+// reaches the layer ((out, in) weights up to cpu::panel_max_rows tokens; (in, out) weights only
+// past cpu::in_place_max_rows, below which they are read in place), so that the seed sentence,
+// an input longer than the panels serve, or a CUDA engine never pays for it.
 void LoadedWeights::plan_packing(int64_t max_bytes) {
-    if (arch->weight_layout != WeightLayout::OutIn) return;
     const int64_t C = config.d_model, F = config.d_ff, L = config.n_layer;
     const auto padded = [](int64_t n) {
         return (n + cpu::kPanelWidth - 1) / cpu::kPanelWidth * cpu::kPanelWidth;

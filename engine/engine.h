@@ -28,10 +28,10 @@ struct EngineOptions {
     int ring_slots = 2;  // K
     int max_seq = 0;     // 0: the model's longest sequence (ModelConfig::max_tokens)
     // Inputs of up to cpu::panel_max_rows() tokens run their projections on the panel kernels
-    // (kernels/cpu/packed_linear.h): (in, out) weights in place, (out, in) weights from a copy
-    // repacked layer by layer when a short input first needs it. The copy is made only when the
-    // whole of it would fit in this many bytes (MiniLM: 41 MiB, bert-base: 324 MiB); 0 never
-    // makes it (OpenBLAS runs those projections then).
+    // (kernels/cpu/packed_linear.h): (in, out) weights in place up to cpu::in_place_max_rows(),
+    // otherwise from a copy repacked layer by layer when such an input first needs it. The copy
+    // is made only when the whole of it would fit in this many bytes (MiniLM: 41 MiB, GPT-2
+    // small and bert-base: 324 MiB); 0 never makes it (OpenBLAS runs those projections then).
     int64_t packed_weights_max_bytes = int64_t(1) << 30;
     // Cuda: Backend::Fast forwards run on GPU 0 (engine/cuda_forward.h); Backend::Reference still
     // runs the CPU reference loops, for parity checks. Construction throws headmap::Error when
@@ -87,8 +87,8 @@ struct ForwardResult {
 };
 
 // A model's weights, loaded once: its config, architecture row, the mapped checkpoint (or random
-// values), the spans bound to it and, for (out, in) weights, the panel copy short inputs run
-// from, made layer by layer on first use. Any number of Engines share one, on any threads (the C
+// values), the spans bound to it and the panel copy inputs of middle length run from, made layer
+// by layer on first use. Any number of Engines share one, on any threads (the C
 // API's model handle holds one; each context's engine brings only its arena, ring and pool).
 struct LoadedWeights {
     ModelConfig config;
@@ -106,7 +106,7 @@ struct LoadedWeights {
     LoadedWeights(const LoadedWeights&) = delete;  // the spans point into store/random_storage
     LoadedWeights& operator=(const LoadedWeights&) = delete;
 
-    // Whether short inputs run (out, in) projections from a panel copy (within the byte budget).
+    // Whether projections may run from a panel copy (within the byte budget).
     bool packs() const { return !packed_.empty(); }
     // The layer's qkv, attn_out, mlp_in and mlp_out panels (kProjectionsPerLayer of them),
     // packed by `pool` on the first call for that layer; thread-safe. packs() must hold.
@@ -138,8 +138,7 @@ class Engine {
     const ArchSpec& arch() const { return *model_->arch; }
     const ModelWeights& weights() const { return model_->weights; }
     int max_seq() const { return max_seq_; }
-    // Whether short inputs run (out, in) projections from a panel copy
-    // (EngineOptions::packed_weights_max_bytes).
+    // Whether projections may run from a panel copy (EngineOptions::packed_weights_max_bytes).
     bool packs_weights() const { return model_->packs(); }
     const LoadedWeights& loaded() const { return *model_; }
     int threads() const;

@@ -127,8 +127,7 @@ TEST_CASE(
             unpacked_options.packed_weights_max_bytes = 0;
             Engine packed = Engine::random(config, 5, packed_options);
             Engine unpacked = Engine::random(config, 5, unpacked_options);
-            // Only (out, in) weights get a panel copy; (in, out) ones are read in place.
-            CHECK(packed.packs_weights() == out_in);
+            CHECK(packed.packs_weights());
             CHECK_FALSE(unpacked.packs_weights());
             std::mt19937 rng(17);
             std::uniform_int_distribution<int32_t> id(0, config.vocab_size - 1);
@@ -186,7 +185,20 @@ TEST_CASE(
     CHECK(engine.loaded().packed_bytes() == size_t(3 * layer_bytes));
     options.packed_weights_max_bytes = 3 * layer_bytes - 1;
     CHECK_FALSE(Engine::random(config, 1, options).packs_weights());
-    config.model_type = "gpt2";  // (in, out): read in place, never copied
+    // (in, out) weights: read in place by short inputs, packed only past in_place_max_rows.
+    config.model_type = "gpt2";
+    config.activation = Activation::GeluTanh;
+    config.type_vocab_size = 0;
     options.packed_weights_max_bytes = int64_t(1) << 30;
-    CHECK_FALSE(Engine::random(config, 1, options).packs_weights());
+    Engine gpt2 = Engine::random(config, 1, options);
+    CHECK(gpt2.packs_weights());
+    request.ids =
+        std::span<const int32_t>(ids).first(size_t(std::min(9, cpu::in_place_max_rows())));
+    gpt2.run(request, [](const AttentionSlot&) {});
+    CHECK(gpt2.loaded().packed_bytes() == 0);
+    if (cpu::in_place_max_rows() < cpu::panel_max_rows()) {
+        request.ids = std::span<const int32_t>(ids).first(size_t(cpu::in_place_max_rows()) + 1);
+        gpt2.run(request, [](const AttentionSlot&) {});
+        CHECK(gpt2.loaded().packed_bytes() == size_t(3 * layer_bytes));
+    }
 }

@@ -4,9 +4,10 @@
 // Why: OpenBLAS repacks its operand on every sgemm call. For a sentence of ~20 tokens that copy
 // of the whole weight matrix costs about as much as the product (perf on a MiniLM corpus run:
 // sgemm_incopy 41% of CPU). A (K, N) weight (GPT-2's Conv1D) already is a set of 16-column panels
-// with row stride N, so the kernels stream it where it is mapped: nothing is copied. An (N, K)
-// weight (nn.Linear) is repacked once into (ceil(N/16), K, 16) panels, by the engine, layer by
-// layer when a short input first needs it.
+// with row stride N, so for short inputs the kernels stream it where it is mapped: nothing is
+// copied. Other weights, and longer inputs (where the strided rows fall behind), use a copy
+// repacked once into (ceil(N/16), K, 16) panels, by the engine, layer by layer when an input
+// first needs it.
 #pragma once
 
 #include <cstddef>

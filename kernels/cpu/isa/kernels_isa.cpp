@@ -220,11 +220,12 @@ inline void apply_gelu(const LinearPanelsArgs& args, int s0, int rows, int n0, i
 }
 
 #if defined(__AVX512F__)
-// 8 rows x 3 panels: 24 zmm accumulators, 3 panel loads and 8 broadcasts per k. Against
-// OpenBLAS (AMD EPYC, AVX-512, 1 thread, interleaved): packed panels 11-14% faster for bert-base
-// at S = 256 and 512; weights in place level with it for GPT-2 small at S = 256 and 10-25% slower
-// at S = 1024.
-constexpr int kTileRows = 8, kGroup = 3, kMaxRows = 1024, kInPlaceMaxRows = 256;
+// 8 rows x 3 panels: 24 zmm accumulators, 3 panel loads and 8 broadcasts per k. Measured on an
+// AMD EPYC with AVX-512, GPT-2 small and bert-base shapes: packed panels 11-14% ahead of OpenBLAS
+// at S = 256 and 512 (1 thread) and 8-13% at S = 1024; weights in place level with packed at
+// S = 32 but 20-45% behind from S = 64 with 2 threads (the strided rows share the memory bus).
+// In place is kept for the shortest inputs, which then pay for no copy at all.
+constexpr int kTileRows = 8, kGroup = 3, kMaxRows = 1024, kInPlaceMaxRows = 32;
 
 template <int MR, int NP>
 void tile(const LinearPanelsArgs& args, int s0, int p, int k0, int k1, bool first) {
