@@ -92,9 +92,18 @@ ModelConfig parse_gpt2(const json& config, const std::string& source) {
     c.d_model = required_positive_int(config, "n_embd", source);
     c.max_positions = required_positive_int(config, "n_positions", source);
     c.vocab_size = required_positive_int(config, "vocab_size", source);
-    c.d_ff = 4 * c.d_model;
-    if (auto it = config.find("n_inner"); it != config.end() && !it->is_null())
+    if (auto it = config.find("n_inner"); it != config.end() && !it->is_null()) {
         c.d_ff = required_positive_int(config, "n_inner", source);
+    } else {
+        // GPT-2's default, held to the range a given n_inner has (found by fuzzing: n_embd 2^24
+        // gave 2^26 here, which the config.json headmap writes could not read back).
+        const int64_t derived = 4 * int64_t(c.d_model);
+        if (derived > (1 << 24))
+            throw Error(source + ": field 'n_inner' absent, and its default 4 * n_embd = " +
+                        std::to_string(derived) + " is out of range (expected 1.." +
+                        std::to_string(1 << 24) + "; give n_inner)");
+        c.d_ff = int(derived);
+    }
     c.norm_eps = optional_eps(config, "layer_norm_epsilon", 1e-5f, source);
     c.activation =
         parse_activation(optional_string(config, "activation_function", "gelu_new", source),

@@ -80,3 +80,20 @@ TEST_CASE("weight_tensor_count is weight_slots' length, counted without building
     huge.n_layer = 1 << 24;
     CHECK(weight_tensor_count(huge, arch_for("gpt2")) == 4 + 12 * (size_t(1) << 24));
 }
+
+TEST_CASE("GPT-2's default n_inner (4 * n_embd) is held to the range a given one has") {
+    json config = config_of("gpt2-tiny");
+    config.erase("n_inner");
+    config["n_embd"] = 1 << 22;  // 4 * 2^22 = 2^24: the largest allowed
+    config["n_head"] = 4;
+    CHECK(parse_model_config(config.dump(), "c").d_ff == 1 << 24);
+    // The fuzzing finding: n_embd 2^24 derived 2^26, which model_config_json wrote as n_inner and
+    // parse_model_config then refused.
+    config["n_embd"] = 1 << 24;
+    const std::string message = error_of(config);
+    CHECK(contains(message, "dir/config.json"));
+    CHECK(contains(message, "'n_inner' absent"));
+    CHECK(contains(message, "67108864"));
+    config["n_inner"] = 3072;  // given, it is its own value
+    CHECK(parse_model_config(config.dump(), "c").d_ff == 3072);
+}
