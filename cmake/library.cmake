@@ -24,13 +24,11 @@ foreach(room ${HEADMAP_ROOMS})
   list(APPEND HEADMAP_OBJECTS $<TARGET_OBJECTS:${room}>)
 endforeach()
 # The per-instruction-set objects (kernels/CMakeLists.txt, viz/CMakeLists.txt) are object
-# libraries of their own, which TARGET_OBJECTS of headmap_kernels_cpu and headmap_viz do not list.
-foreach(isa scalar avx2 avx512)
-  foreach(room kernels viz)
-    if(TARGET headmap_${room}_isa_${isa})
-      list(APPEND HEADMAP_OBJECTS $<TARGET_OBJECTS:headmap_${room}_isa_${isa}>)
-    endif()
-  endforeach()
+# libraries of their own, which TARGET_OBJECTS of headmap_kernels_cpu and headmap_viz do not list;
+# the rooms that make them list them in the global property HEADMAP_ISA_OBJECT_LIBRARIES.
+get_property(isa_libraries GLOBAL PROPERTY HEADMAP_ISA_OBJECT_LIBRARIES)
+foreach(library ${isa_libraries})
+  list(APPEND HEADMAP_OBJECTS $<TARGET_OBJECTS:${library}>)
 endforeach()
 
 # What libheadmap needs at link time besides its own objects.

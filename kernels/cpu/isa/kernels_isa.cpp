@@ -208,6 +208,17 @@ inline void finish_row(float* __restrict o, const float* __restrict t, const flo
     }
 }
 
+// A tile of MR rows x one panel, computed into t, through finish_row into the output.
+template <int MR>
+inline void finish_tile(const LinearPanelsArgs& args, int s0, int p,
+                        const float (&t)[MR][kPanelWidth], bool first) {
+    const int n0 = p * kPanelWidth, width = min_int(kPanelWidth, args.N - n0);
+#pragma GCC unroll 8
+    for (int r = 0; r < MR; ++r)
+        finish_row(args.out + size_t(s0 + r) * args.N + n0, t[r],
+                   args.bias ? args.bias + n0 : nullptr, width, args.epilogue, first);
+}
+
 inline void apply_gelu(const LinearPanelsArgs& args, int s0, int rows, int n0, int n1) {
     if (args.epilogue != Epilogue::GeluTanh && args.epilogue != Epilogue::GeluErf) return;
     for (int r = 0; r < rows; ++r) {
@@ -311,11 +322,7 @@ void tile(const LinearPanelsArgs& args, int s0, int p, int k0, int k1, bool firs
         _mm256_store_ps(t[r], low[r]);
         _mm256_store_ps(t[r] + 8, high[r]);
     }
-    const int n0 = p * kPanelWidth, width = min_int(kPanelWidth, args.N - n0);
-#pragma GCC unroll 8
-    for (int r = 0; r < MR; ++r)
-        finish_row(args.out + size_t(s0 + r) * args.N + n0, t[r],
-                   args.bias ? args.bias + n0 : nullptr, width, args.epilogue, first);
+    finish_tile<MR>(args, s0, p, t, first);
 }
 #else
 // GCC's generic vectors: 16 floats per row, lowered to whatever the baseline has (4 SSE2 or NEON
@@ -340,11 +347,7 @@ void tile(const LinearPanelsArgs& args, int s0, int p, int k0, int k1, bool firs
     }
     float t[MR][kPanelWidth];
     __builtin_memcpy(t, acc, sizeof t);
-    const int n0 = p * kPanelWidth, width = min_int(kPanelWidth, args.N - n0);
-#pragma GCC unroll 8
-    for (int r = 0; r < MR; ++r)
-        finish_row(args.out + size_t(s0 + r) * args.N + n0, t[r],
-                   args.bias ? args.bias + n0 : nullptr, width, args.epilogue, first);
+    finish_tile<MR>(args, s0, p, t, first);
 }
 #endif
 
