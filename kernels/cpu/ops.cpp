@@ -11,7 +11,8 @@
 namespace headmap::cpu {
 namespace {
 
-constexpr int kColumnAlign = 16;  // keep slices on whole sgemm micro-tiles
+// Columns per sgemm task: whole micro-tiles, and enough tasks (6 for C = 768) to balance threads.
+constexpr int kLinearChunkColumns = 128;
 
 }  // namespace
 
@@ -51,12 +52,13 @@ void embed(std::span<float> x, const EmbeddingTables& tables, std::span<const in
 void linear(ThreadPool& pool, std::span<float> out, std::span<const float> in,
             std::span<const float> weight, std::span<const float> bias, int S, int K, int N,
             WeightLayout layout, Epilogue epilogue) {
-    const int slices = std::min(pool.size(), std::max(1, N / kColumnAlign));
-    const int per_slice = (N / kColumnAlign + slices - 1) / slices * kColumnAlign;
-    pool.run(slices, [&](int slice, int) {
-        const int n0 = slice * per_slice;
-        const int n1 = slice == slices - 1 ? N : std::min(N, n0 + per_slice);
-        if (n0 >= n1) return;
+    // Column chunks of a fixed width, whatever the thread count: OpenBLAS picks its kernels (and
+    // so its summation order) by the call's shape, and a split by threads made the hidden state
+    // depend on --threads in the last bits.
+    const int chunks = (N + kLinearChunkColumns - 1) / kLinearChunkColumns;
+    pool.run(chunks, [&](int chunk, int) {
+        const int n0 = chunk * kLinearChunkColumns;
+        const int n1 = std::min(N, n0 + kLinearChunkColumns);
         const int width = n1 - n0;
         float* o = out.data() + n0;  // (S, width) with row stride N
         float beta = 0.0f;
