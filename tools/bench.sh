@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # Side-by-side benchmark: headmap bench and HF transformers (tools/reference/bench_hf.py) with the
-# same model, lengths (or texts) and threads, one after the other in one run, then the speed-up.
+# same model, lengths (or texts) and threads, interleaved pair by pair: each of --runs pairs runs
+# one timed headmap pass and one timed HF pass (each in a fresh process after its own warm-up),
+# alternating which goes first, so that a load that comes and goes hits both alike. Prints each
+# tool's lines, then per length (or text file) the medians, the median of the per-pair ratios
+# HF ms / headmap ms with their range, and the load average before and after.
 # HF needs torch + transformers: HEADMAP_HF_PYTHON names that interpreter (default python3).
 # Usage: tools/bench.sh [--config NAME | --model DIR] [--seq 64,256,1024 | --texts FILE]
-#                       [--threads 2] [--runs 5]
+#                       [--threads 2] [--runs 5]   (--runs: pairs)
 #   --config NAME  random weights of a named shape (gpt2, gpt2-medium, bert-base, bert-large,
 #                  minilm, roberta-base, distilbert-base); the default is gpt2
 #   --model DIR    a Hugging Face model directory (or a name under weights/)
@@ -67,36 +71,59 @@ if [[ -n $texts ]]; then
 elif [[ -n $seq ]]; then
   what+=(--seq "$seq")
 fi
-common=("${what[@]}" --threads "$threads" --runs "$runs")
+common=("${what[@]}" --threads "$threads" --runs 1)
+if ! [[ $runs =~ ^[0-9]+$ ]] || ((runs < 1)); then
+  echo "tools/bench.sh: --runs $runs: expected a whole number of pairs, at least 1" >&2; exit 2
+fi
 
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 echo "# $(date -u +%Y-%m-%dT%H:%MZ) $(uname -n) $(nproc) cores: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
-build/bin/headmap bench "${common[@]}" | tee "$out/headmap.jsonl"
-"$python" tools/reference/bench_hf.py "${common[@]}" | tee "$out/hf.jsonl"
-"$python" - "$out/headmap.jsonl" "$out/hf.jsonl" <<'PY'
-import json, sys
+read -r load_before _ </proc/loadavg
+for ((pair = 0; pair < runs; pair++)); do
+  if ((pair % 2 == 0)); then
+    build/bin/headmap bench "${common[@]}" | tee -a "$out/headmap.jsonl"
+    "$python" tools/reference/bench_hf.py "${common[@]}" | tee -a "$out/hf.jsonl"
+  else
+    "$python" tools/reference/bench_hf.py "${common[@]}" | tee -a "$out/hf.jsonl"
+    build/bin/headmap bench "${common[@]}" | tee -a "$out/headmap.jsonl"
+  fi
+done
+read -r load_after _ </proc/loadavg
+"$python" - "$out/headmap.jsonl" "$out/hf.jsonl" "$load_before" "$load_after" <<'PY'
+import json, statistics, sys
 ours = [json.loads(line) for line in open(sys.argv[1]) if line.strip()]
 hf = [json.loads(line) for line in open(sys.argv[2]) if line.strip()]
+load = {"load_before": float(sys.argv[3]), "load_after": float(sys.argv[4])}
 
-def compare(key, value, a, b, efficiency):
-    row = {key: value, "headmap_ms": a["ms"], "hf_ms": b["ms"],
-           "speedup": round(b["ms"] / a["ms"], 2)}
-    if efficiency:
-        row["headmap_efficiency"] = a["efficiency"]
-    row["headmap_sentences_per_s"] = a["sentences_per_s"]
-    row["hf_sentences_per_s"] = b["sentences_per_s"]
+def key(row):
+    return ("texts", row["texts"]) if "texts" in row else ("seq", row["seq"])
+
+# Lines in run order: the i-th line of a key in each file is the same pair.
+pairs = {}
+for tool, rows in (("headmap", ours), ("hf", hf)):
+    for row in rows:
+        pairs.setdefault(key(row), {"headmap": [], "hf": []})[tool].append(row)
+for (name, value), both in sorted(pairs.items(), key=lambda kv: kv[0][1]):
+    a, b = both["headmap"], both["hf"]
+    if len(a) != len(b) or not a:
+        print(f"tools/bench.sh: {name} {value}: {len(a)} headmap runs against {len(b)} HF runs",
+              file=sys.stderr)
+        sys.exit(1)
+    if name == "texts" and (a[0]["tokens"] != b[0]["tokens"]):
+        print(f"tools/bench.sh: the tools saw different inputs: headmap {a[0]['tokens']} tokens, "
+              f"HF {b[0]['tokens']} tokens", file=sys.stderr)
+    ratios = [y["ms"] / x["ms"] for x, y in zip(a, b)]
+    row = {name: value, "pairs": len(ratios),
+           "headmap_ms": round(statistics.median(x["ms"] for x in a), 2),
+           "hf_ms": round(statistics.median(y["ms"] for y in b), 2),
+           "ratio_median": round(statistics.median(ratios), 3),
+           "ratio_min": round(min(ratios), 3), "ratio_max": round(max(ratios), 3)}
+    if name == "seq":
+        row["headmap_efficiency"] = round(statistics.median(x["efficiency"] for x in a), 3)
+    row.update(load)
+    for field in ("cpu", "extensions", "kernels", "peak_rss_mib"):
+        if field in a[-1]:
+            row[field] = a[-1][field]
     print(json.dumps(row))
-
-if ours and "texts" in ours[0]:
-    a, b = ours[0], hf[0]
-    if (a["texts"], a["tokens"]) != (b["texts"], b["tokens"]):
-        print(f"tools/bench.sh: the tools saw different inputs: headmap {a['texts']} texts, "
-              f"{a['tokens']} tokens; HF {b['texts']} texts, {b['tokens']} tokens", file=sys.stderr)
-    compare("texts", a["texts"], a, b, efficiency=False)
-else:
-    by_seq = {r["seq"]: r for r in hf}
-    for a in sorted(ours, key=lambda r: r["seq"]):
-        if a["seq"] in by_seq:
-            compare("seq", a["seq"], a, by_seq[a["seq"]], efficiency=True)
 PY
