@@ -2,6 +2,7 @@
 // the Scene they build (no back end involved).
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <numeric>
 #include <random>
@@ -139,7 +140,7 @@ TEST_CASE("top-n rows and columns are enlarged, with value annotations") {
     const TextItem* value = find_text(s, "0.230");
     REQUIRE(value != nullptr);
     CHECK(value->x == doctest::Approx(cells[1]->x + 9));
-    CHECK(find_text(s, "0.23") != nullptr);  // the colour bar's top tick
+    CHECK(find_text(s, "0.22") != nullptr);  // the colour bar's round top tick (range to 0.23)
     // The top cell is the brightest (viridis yellow): dark text. Others: none annotated.
     CHECK(value->color.r < 100);
     CHECK(find_text(s, "0.110") == nullptr);
@@ -172,17 +173,34 @@ TEST_CASE("cells take the colormap through the power norm") {
     CHECK_THROWS_AS(heatmap(font(), MapView{v, 2, 2}, {}, {}, o), Error);
 }
 
-TEST_CASE("the colour bar has 7 evenly spaced ticks") {
+TEST_CASE("the colour bar has round ticks, evenly spaced, inside the range") {
     const std::vector<float> v{0.0f, 0.3f, 0.6f, 0.6f};
     const Scene s = heatmap(font(), MapView{v, 2, 2}, {}, {}, HeatmapOptions{});
-    for (const char* t : {"0.00", "0.10", "0.20", "0.30", "0.40", "0.50", "0.60"}) {
+    for (const char* t : {"0.0", "0.1", "0.2", "0.3", "0.4", "0.5", "0.6"}) {
         INFO(t);
         CHECK(find_text(s, t) != nullptr);
     }
-    const float y0 = find_text(s, "0.00")->y, y1 = find_text(s, "0.10")->y,
-                y6 = find_text(s, "0.60")->y;
+    const float y0 = find_text(s, "0.0")->y, y1 = find_text(s, "0.1")->y,
+                y6 = find_text(s, "0.6")->y;
     CHECK(y0 > y6);  // the top of the bar is the maximum
     CHECK((y0 - y6) == doctest::Approx(6 * (y0 - y1)).epsilon(0.01));
+
+    // A real map's range (0.013..0.87) gets 0.2 steps, not sixths of the range; a near-uniform
+    // one (0.0671..0.0789, a flow map) 0.002 steps.
+    const std::vector<float> wide{0.013f, 0.2f, 0.5f, 0.87f};
+    const Scene w = heatmap(font(), MapView{wide, 2, 2}, {}, {}, HeatmapOptions{});
+    for (const char* t : {"0.2", "0.4", "0.6", "0.8"}) CHECK(find_text(w, t) != nullptr);
+    CHECK(find_text(w, "0.0") == nullptr);  // below the range
+    CHECK(find_text(w, "0.01") == nullptr);
+    CHECK(find_text(w, "0.16") == nullptr);
+    const std::vector<float> flat{0.0671f, 0.07f, 0.075f, 0.0789f};
+    const Scene f = heatmap(font(), MapView{flat, 2, 2}, {}, {}, HeatmapOptions{});
+    for (const char* t : {"0.068", "0.070", "0.072", "0.074", "0.076", "0.078"}) {
+        INFO(t);
+        CHECK(find_text(f, t) != nullptr);
+    }
+    CHECK(find_text(f, "0.067") == nullptr);
+    CHECK(find_text(f, "0.080") == nullptr);
 }
 
 TEST_CASE("question-context mode: five panels, titles 3 and 4 the right way round") {
@@ -585,4 +603,51 @@ TEST_CASE("every view builds on a 1-token and a 512-token input") {
         CHECK(s.items.size() >= 1);
         CHECK(s.items.size() <= cells + 2000);
     }
+}
+
+TEST_CASE("labels at any length: every k-th token that fits, specials kept, none overlapping") {
+    for (int n : {1, 64, 85, 128, 512, 1024}) {
+        CAPTURE(n);
+        std::vector<std::string> t = tokens(n);
+        t.front() = "[CLS]";
+        t.back() = "[SEP]";
+        if (n > 40) t[size_t(n / 2 + 1)] = "[SEP]";  // a pair's middle separator, off the step
+        const std::vector<float> v = random_map(n, n, uint32_t(n));
+        const Scene s = heatmap(font(), MapView{v, n, n}, t, t, HeatmapOptions{});
+        std::vector<const TextItem*> rows, cols;
+        for (const TextItem* x : items_of<TextItem>(s)) {
+            const bool token =
+                x->utf8.rfind("\u2423tok", 0) == 0 || x->utf8 == "[CLS]" || x->utf8 == "[SEP]";
+            if (!token) continue;
+            (x->rotation_deg == 0 ? rows : cols).push_back(x);
+        }
+        // Labels on both axes at every length: all of them up to 64 tokens, then at least one
+        // per 10 tokens (the step is 2 at 85 tokens, 5 at 512).
+        CHECK(rows.size() == cols.size());
+        if (n <= 64) {
+            CHECK(rows.size() == size_t(n));
+        } else {
+            CHECK(rows.size() >= size_t(n / 10));
+            CHECK(rows.size() < size_t(n));
+        }
+        int cls = 0, sep = 0;
+        for (const TextItem* x : rows) {
+            cls += x->utf8 == "[CLS]";
+            sep += x->utf8 == "[SEP]";
+        }
+        CHECK(cls == (n > 1 ? 1 : 0));
+        CHECK(sep == (n > 40 ? 2 : 1));
+        // No two row labels closer than their size.
+        std::vector<float> ys;
+        for (const TextItem* x : rows) ys.push_back(x->y);
+        std::sort(ys.begin(), ys.end());
+        for (size_t i = 1; i < ys.size(); ++i) CHECK(ys[i] - ys[i - 1] >= rows[0]->size);
+        check_inside(s);
+    }
+    // 85 tokens, 8 px cells, 8 px labels: every 2nd token.
+    const std::vector<float> v = random_map(85, 85, 1);
+    const Scene s = heatmap(font(), MapView{v, 85, 85}, tokens(85), tokens(85), HeatmapOptions{});
+    CHECK(find_text(s, "\u2423tok2") != nullptr);
+    CHECK(find_text(s, "\u2423tok84") != nullptr);
+    CHECK(find_text(s, "\u2423tok3") == nullptr);
 }

@@ -47,10 +47,10 @@ std::vector<float> edges(const std::vector<char>& enlarged, float cell, float fa
     return out;
 }
 
-// Which indices of a sparse axis get labels: top-cell rows/columns first, then every
-// `interval`-th index, each only if it does not overlap one already taken.
-std::vector<int> sparse_labels(const std::vector<char>& top, int interval,
-                               const std::vector<float>& e, float size) {
+// Which indices of a sparse axis get labels: top-cell rows/columns first, then special tokens,
+// then every `interval`-th index, each only if it does not overlap one already taken.
+std::vector<int> sparse_labels(const std::vector<char>& top, const std::vector<char>& special,
+                               int interval, const std::vector<float>& e, float size) {
     std::vector<int> out;
     std::set<float> centres;
     const float min_gap = size * 1.15f;
@@ -65,13 +65,27 @@ std::vector<int> sparse_labels(const std::vector<char>& top, int interval,
     for (int i = 0; i < n; ++i) {
         if (top[size_t(i)]) try_take(i);
     }
+    for (int i = 0; i < n; ++i) {
+        if (special[size_t(i)] && !top[size_t(i)]) try_take(i);
+    }
     if (interval > 0) {
         for (int i = 0; i < n; i += interval) {
-            if (!top[size_t(i)]) try_take(i);
+            if (!top[size_t(i)] && !special[size_t(i)]) try_take(i);
         }
     }
     std::sort(out.begin(), out.end());
     return out;
+}
+
+// The label step of a long axis: the smallest 1-2-5 number of cells that leaves room for a label
+// of `size` px, so that every input length keeps labels (85 tokens: every 2nd; 512: every 5th).
+int auto_label_interval(float size, float cell) {
+    const double need = std::ceil(double(size) * 1.15 / std::max(double(cell), 1e-3) - 1e-6);
+    for (double magnitude = 1;; magnitude *= 10) {
+        for (double m : {1.0, 2.0, 5.0}) {
+            if (m * magnitude >= need) return int(m * magnitude);
+        }
+    }
 }
 
 // Piecewise-linear map from a cell coordinate to pixels through the (snapped) edges.
@@ -250,16 +264,25 @@ LensLayout layout_lens(const Font& font, const Lens& lens) {
     L.label_size = std::clamp(0.8f * L.cell, (L.sparse_rows || L.sparse_cols) ? 8.0f : 5.0f, 12.0f);
     L.rotation = (L.cell >= 18 && !L.sparse_cols) ? -45.0f : -90.0f;
 
-    auto pick = [&](bool sparse, const std::vector<char>& top, const std::vector<float>& e) {
+    // Long axes keep every k-th label (k from the label size and the cell size unless given),
+    // special tokens and the top cells' rows and columns.
+    const int interval =
+        lens.label_interval > 0 ? lens.label_interval : auto_label_interval(L.label_size, L.cell);
+    auto pick = [&](bool sparse, const std::vector<char>& top, const std::vector<float>& e,
+                    std::span<const std::string> tokens) {
         if (!sparse) {
             std::vector<int> all(top.size());
             for (size_t i = 0; i < all.size(); ++i) all[i] = int(i);
             return all;
         }
-        return sparse_labels(top, lens.label_interval, e, L.label_size);
+        std::vector<char> special(top.size(), 0);
+        for (size_t i = 0; i < tokens.size() && i < special.size(); ++i) {
+            special[i] = is_special_token(tokens[i]) ? 1 : 0;
+        }
+        return sparse_labels(top, special, interval, e, L.label_size);
     };
-    L.row_labels = pick(L.sparse_rows, L.top_row, L.row_edges);
-    L.col_labels = pick(L.sparse_cols, L.top_col, L.col_edges);
+    L.row_labels = pick(L.sparse_rows, L.top_row, L.row_edges, lens.row_tokens);
+    L.col_labels = pick(L.sparse_cols, L.top_col, L.col_edges, lens.col_tokens);
 
     const float s = L.label_size;
     float row_w = 0, col_extent = 0, col_right = 0;
@@ -494,17 +517,28 @@ void draw_decorations(Scene& scene, const Font& font, const Lens& lens, const Le
 }
 
 namespace {
+// Round ticks: multiples of a 1-2-5 step (the smallest giving at most 7 ticks) inside the range,
+// so a near-uniform map's bar reads 0.068, 0.070, ... and not its exact min and max in sixths.
 std::vector<float> tick_values(const ColorScale& sc, int& decimals) {
     if (!(sc.vmax > sc.vmin)) {
         decimals = 3;
         return {sc.vmin};
     }
-    const double step = (double(sc.vmax) - double(sc.vmin)) / 6;
-    decimals = step >= 10  ? 0
-               : step >= 1 ? 1
-                           : std::clamp(int(std::ceil(-std::log10(step) + 0.3)), 2, 8);
+    const double lo = sc.vmin, hi = sc.vmax, raw = (hi - lo) / 6;
+    const double magnitude = std::pow(10.0, std::floor(std::log10(raw)));
+    double step = 10 * magnitude;
+    for (double m : {1.0, 2.0, 5.0}) {
+        if (m * magnitude >= raw * (1 - 1e-5)) {  // float ranges: 0.6f / 6 is 0.1
+            step = m * magnitude;
+            break;
+        }
+    }
+    decimals = std::clamp(int(-std::floor(std::log10(step) + 1e-9)), 0, 12);
     std::vector<float> out;
-    for (int i = 0; i <= 6; ++i) out.push_back(float(double(sc.vmin) + step * i));
+    const double slack = 1e-6 * step;  // a bound that is itself a multiple stays a tick
+    for (double k = std::ceil(lo / step - 1e-6); k * step <= hi + slack; ++k) {
+        out.push_back(float(k * step));
+    }
     return out;
 }
 }  // namespace

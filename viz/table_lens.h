@@ -107,8 +107,8 @@ void draw_cells(Scene& scene, const Lens& lens, const LensLayout& layout);
 // Region outlines, value annotations, labels (highlighted, bold specials), title, axis labels.
 void draw_decorations(Scene& scene, const Font& font, const Lens& lens, const LensLayout& layout);
 
-// Vertical colour bar: linear in value (so the 7 evenly spaced ticks are evenly spaced on the bar
-// and the gamma shows as the colour gradient). Width includes the gap before it.
+// Vertical colour bar: linear in value (so its round 1-2-5 ticks are evenly spaced on the bar and
+// the gamma shows as the colour gradient). Width includes the gap before it.
 float colorbar_width(const Font& font, const ColorScale& scale);
 inline float colorbar_min_height() {
     return 140;

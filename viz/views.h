@@ -43,8 +43,8 @@ struct HeatmapOptions {
     std::vector<CellRegion> regions;  // outlined rectangles
     bool causal_mask = false;         // draw the upper triangle as masked (hatched grey)
     int length_threshold = 64;        // more tokens than this: sparse labels, no value annotations
-    int label_interval = 0;           // with long inputs, also label every n-th token (0: none)
-    float cell = 0;                   // cell size in px (0: chosen from the token count)
+    int label_interval = 0;  // long inputs: label every n-th token (0: as many as fit legibly)
+    float cell = 0;          // cell size in px (0: chosen from the token count)
     bool colorbar = true;
     // >= 0: question-context mode for a sentence pair; the first `split` tokens are segment A
     // (token type 0, [CLS] and the first [SEP] included). Draws 5 panels with one colour scale:

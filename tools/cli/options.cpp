@@ -116,7 +116,9 @@ const std::vector<Option>& option_table() {
         {"length-threshold", Int, "", "64",
          "more tokens than N: sparse labels and no values in the cells", "look", kPicture},
         {"label-interval", Int, "", "0",
-         "past --length-threshold, also label every Nth token (0: none)", "look", kPicture},
+         "past --length-threshold, label every Nth token (0: as many as fit legibly, special "
+         "tokens and --top rows always)",
+         "look", kPicture},
         {"x-label", Text, "", "Attended tokens (keys)",
          "the x axis title (words in place of tokens with --words)", "look", kPicture},
         {"y-label", Text, "", "Attending tokens (queries)",
