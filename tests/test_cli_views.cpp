@@ -204,3 +204,31 @@ TEST_CASE("view bad input: one line, exit 2, no image left behind") {
     check_no_output(tmp / "r.npy");
     check_no_output(tmp / "r.npz");
 }
+
+TEST_CASE("titles say layer and head; two texts are told apart and both shown") {
+    TempDir tmp;
+    write_map(tmp / "a.npy", 4, 1.0f);
+    write_map(tmp / "b.npy", 4, 2.0f);
+    const std::string a = quote((tmp / "a.npy").string()), b = quote((tmp / "b.npy").string());
+    const std::vector<std::string> commands = {
+        "stability --from " + a + " --from " + b + " --std --out " +
+            quote((tmp / "s.svg").string()),
+        "evolution --from " + a + " --from " + b + " --out " + quote((tmp / "e.svg").string()),
+        "compare " + kGpt2Tiny + " --text " + quote("The cat sat") + " --text2 " +
+            quote("The dog sat") + " --layer 0 --head 1 --out " + quote((tmp / "c.svg").string()),
+    };
+    const std::vector<CommandResult> results = run_many(commands);
+    for (size_t i = 0; i < commands.size(); ++i) {
+        CAPTURE(commands[i]);
+        INFO("stderr: ", results[i].err);
+        REQUIRE(results[i].exit_code == 0);
+    }
+    const std::string stability = read_file(tmp / "s.svg");
+    CHECK(contains(stability, "a.npy L0 Hmean: stability over 2 runs (std)"));
+    CHECK(contains(stability, "mean - 2.0 std to mean + 2.0 std"));  // not "err"
+    CHECK(contains(read_file(tmp / "e.svg"), "a.npy L0 Hmean: evolution over 2 checkpoints"));
+    const std::string compare = read_file(tmp / "c.svg");
+    CHECK(contains(compare, "L0 H1 (text 1) vs "));
+    CHECK(contains(compare, "L0 H1 (text 2)"));
+    CHECK(contains(compare, "\u2423cat / \u2423dog"));  // the second text's token beside the first
+}

@@ -651,3 +651,90 @@ TEST_CASE("labels at any length: every k-th token that fits, specials kept, none
     CHECK(find_text(s, "\u2423tok84") != nullptr);
     CHECK(find_text(s, "\u2423tok3") == nullptr);
 }
+
+TEST_CASE("masked cells: hatched and left out in compare, difference, stability, evolution") {
+    // A causal 3x3 pair: the upper triangle holds 9s that a mask must keep out of every scale,
+    // circle and sparkline (they used to be drawn as dark zeros outside heatmap).
+    const std::vector<float> a{0.2f, 9.0f, 9.0f, 0.4f, 0.6f, 9.0f, 0.1f, 0.3f, 0.5f};
+    const std::vector<float> b{0.3f, 0.0f, 0.0f, 0.4f, 0.5f, 0.0f, 0.2f, 0.3f, 0.4f};
+    const MapView A{a, 3, 3}, B{b, 3, 3};
+    const Color grey{238, 238, 238, 255};
+    auto masked_grey = [&](const Scene& s) {
+        const auto cells = cells_of(s, 3, 3);
+        return cells[1]->fill == grey && cells[2]->fill == grey && cells[5]->fill == grey &&
+               cells[0]->fill != grey && !items_of<PolylineItem>(s).empty();
+    };
+    auto inside_masked = [&](const Scene& s, float x, float y) {
+        const auto cells = cells_of(s, 3, 3);
+        for (int i : {1, 2, 5}) {
+            const RectItem* c = cells[size_t(i)];
+            if (x >= c->x && x <= c->x + c->w && y >= c->y && y <= c->y + c->h) return true;
+        }
+        return false;
+    };
+    CompareOptions co;
+    co.causal_mask = true;
+    const Scene cmp = compare(font(), A, B, {}, {}, co);
+    CHECK(masked_grey(cmp));
+    for (const CircleItem* c : items_of<CircleItem>(cmp)) CHECK(!inside_masked(cmp, c->cx, c->cy));
+    CHECK(items_of<CircleItem>(cmp).size() == 4);  // cells 0, 4, 6, 8 differ
+    CHECK(find_text(cmp, "0.6") != nullptr);       // the bar tops at 0.6, not 9
+    CHECK(find_text(cmp, "8") == nullptr);
+    const Scene diff = difference(font(), A, B, {}, {}, co);
+    CHECK(masked_grey(diff));
+    CHECK(find_text(diff, "0.10") != nullptr);  // the largest allowed |b - a| is 0.1, not 9
+
+    const std::vector<MapView> runs{A, B, A};
+    StabilityOptions so;
+    so.causal_mask = true;
+    const Scene stab = stability(font(), runs, {}, {}, so);
+    CHECK(masked_grey(stab));
+    for (const GradientCircleItem* c : items_of<GradientCircleItem>(stab))
+        CHECK(!inside_masked(stab, c->cx, c->cy));
+    EvolutionOptions eo;
+    eo.causal_mask = true;
+    const Scene evo = evolution(font(), runs, {}, {}, eo);
+    CHECK(masked_grey(evo));
+    int sparklines = 0;
+    for (const PolylineItem* p : items_of<PolylineItem>(evo)) sparklines += p->points.size() == 3;
+    CHECK(sparklines == 6);  // the 6 allowed cells only
+}
+
+TEST_CASE("causal hatching reaches the first superdiagonal") {
+    const std::vector<float> v{0.2f, 0.0f, 0.0f, 0.4f, 0.6f, 0.0f, 0.1f, 0.3f, 0.5f};
+    HeatmapOptions o;
+    o.causal_mask = true;
+    o.cell = 36;
+    const Scene s = heatmap(font(), MapView{v, 3, 3}, {}, {}, o);
+    const auto cells = cells_of(s, 3, 3);
+    // Some hatch segment lies wholly in cell (0, 1), in its lower-left half (next to the
+    // diagonal), where lines that must also cross the diagonal cells cannot go.
+    const RectItem* c = cells[1];
+    bool lower_left = false;
+    for (const PolylineItem* p : items_of<PolylineItem>(s)) {
+        bool inside = true;
+        float below = 0;
+        for (const Point& q : p->points) {
+            inside = inside && q.x >= c->x - 0.01f && q.x <= c->x + c->w + 0.01f &&
+                     q.y >= c->y - 0.01f && q.y <= c->y + c->h + 0.01f;
+            below += (q.x - c->x) - (q.y - c->y);  // < 0 under the cell's own diagonal
+        }
+        lower_left = lower_left || (inside && below < 0);
+    }
+    CHECK(lower_left);
+}
+
+TEST_CASE("a long caption wraps to the figure instead of widening it") {
+    const std::vector<float> a = random_map(4, 4, 7), b = random_map(4, 4, 8);
+    CompareOptions o{
+        .title = "t",
+        .first_name = "a rather long name for the first map, layer 3, mean of 12 heads",
+        .second_name = "a rather long name for the second map, layer 3, mean of 12"};
+    const Scene s = compare(font(), MapView{a, 4, 4}, MapView{b, 4, 4}, {}, {}, o);
+    // The plot is ~200 px wide with its bar; the caption is ~700 px in one line.
+    CHECK(s.width <= 360);
+    int caption_lines = 0;
+    for (const TextItem* t : items_of<TextItem>(s)) caption_lines += t->size == 11;
+    CHECK(caption_lines >= 2);
+    check_inside(s);
+}

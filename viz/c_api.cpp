@@ -226,6 +226,7 @@ hm_status hm_render_views(const hm_views_input* input, const hm_render_params* p
             o.colormap = colormap, o.gamma = p.gamma, o.title = title;
             o.scale = in.circle_scale;
             o.signed_colors = in.signed_colors;
+            o.causal_mask = in.causal_mask;
             if (in.first_name) o.first_name = in.first_name;
             if (in.second_name) o.second_name = in.second_name;
             scene = in.view == HM_VIEW_COMPARE
@@ -236,11 +237,13 @@ hm_status hm_render_views(const hm_views_input* input, const hm_render_params* p
             o.colormap = colormap, o.gamma = p.gamma, o.title = title;
             o.use_std = in.use_std;
             o.from_white = in.from_white;
+            o.causal_mask = in.causal_mask;
             scene = viz::stability(font, maps, rows, cols, o);
         } else if (in.view == HM_VIEW_EVOLUTION) {
             viz::EvolutionOptions o;
             o.colormap = colormap, o.gamma = p.gamma, o.title = title;
             o.per_cell = in.per_cell;
+            o.causal_mask = in.causal_mask;
             scene = viz::evolution(font, maps, rows, cols, o);
         } else {
             if (in.n_seeds < 1 || in.n_seeds > 1000 || in.min_distance < 0 ||
@@ -257,6 +260,7 @@ hm_status hm_render_views(const hm_views_input* input, const hm_render_params* p
             r.merge_threshold = in.merge_threshold;
             viz::HeatmapOptions o;
             o.colormap = colormap, o.gamma = p.gamma, o.title = title, o.colorbar = p.colorbar;
+            o.causal_mask = in.causal_mask;
             scene = viz::regions(font, maps[0], viz::find_regions(maps[0], r), rows, cols, o);
         }
         viz::emit(scene, font, p, write, user_data);

@@ -39,8 +39,9 @@ Scene compare(const Font& font, const MapView& first, const MapView& second,
     if (!(options.scale > 0) || !std::isfinite(options.scale)) {
         throw Error("compare: circle scale must be > 0");
     }
-    const auto [lo1, hi1] = value_range(first, false);
-    const auto [lo2, hi2] = value_range(second, false);
+    const bool causal = options.causal_mask;
+    const auto [lo1, hi1] = value_range(first, causal);
+    const auto [lo2, hi2] = value_range(second, causal);
     Lens lens;
     lens.map = first;
     lens.row_tokens = row_tokens;
@@ -53,18 +54,21 @@ Scene compare(const Font& font, const MapView& first, const MapView& second,
     // One norm over both maps, so a circle and its background are directly comparable.
     lens.scale =
         make_scale(options.colormap, std::min(lo1, lo2), std::max(hi1, hi2), options.gamma);
+    lens.causal = causal;
 
     float max_diff = 0;
-    for (size_t i = 0; i < first.values.size(); ++i) {
-        const float d = std::fabs(second.values[i] - first.values[i]);
-        if (std::isfinite(d)) max_diff = std::max(max_diff, d);
+    for (int r = 0; r < first.rows; ++r) {
+        for (int c = 0; c < first.cols; ++c) {
+            const float d = std::fabs(second.at(r, c) - first.at(r, c));
+            if (std::isfinite(d) && !is_masked(causal, r, c)) max_diff = std::max(max_diff, d);
+        }
     }
     auto overlay = [&](Scene& scene, const LensLayout& L) {
         for (int r = 0; r < first.rows; ++r) {
             for (int c = 0; c < first.cols; ++c) {
                 const float a = first.at(r, c), b = second.at(r, c);
                 const float d = std::fabs(b - a);
-                if (!std::isfinite(d)) continue;
+                if (!std::isfinite(d) || is_masked(causal, r, c)) continue;
                 const float x0 = L.col_edges[size_t(c)], x1 = L.col_edges[size_t(c) + 1];
                 const float y0 = L.row_edges[size_t(r)], y1 = L.row_edges[size_t(r) + 1];
                 const float radius =
@@ -103,7 +107,10 @@ Scene difference(const Font& font, const MapView& first, const MapView& second,
     float m = 0;
     for (size_t i = 0; i < diff.size(); ++i) {
         diff[i] = second.values[i] - first.values[i];
-        if (std::isfinite(diff[i])) m = std::max(m, std::fabs(diff[i]));
+        const int r = int(i / size_t(first.cols)), c = int(i % size_t(first.cols));
+        if (std::isfinite(diff[i]) && !is_masked(options.causal_mask, r, c)) {
+            m = std::max(m, std::fabs(diff[i]));
+        }
     }
     if (!(m > 0)) m = 1;  // all equal: everything sits at the neutral centre
     Lens lens;
@@ -118,6 +125,7 @@ Scene difference(const Font& font, const MapView& first, const MapView& second,
     // zero off the neutral colour. RdBu_r puts increases in red unless RdBu itself was asked for.
     const bool diverging = options.colormap == "RdBu" || options.colormap == "RdBu_r";
     lens.scale = make_scale(diverging ? options.colormap : "RdBu_r", -m, m, 1.0f);
+    lens.causal = options.causal_mask;
     Scene scene = single_panel(font, lens, true, {});
     add_legend(scene, font,
                "Colour: " + options.second_name + " - " + options.first_name + " (0 = neutral)");

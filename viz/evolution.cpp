@@ -26,13 +26,15 @@ Scene evolution(const Font& font, std::span<const MapView> steps,
 
     const size_t cells = size_t(rows) * size_t(cols), T = steps.size();
     std::vector<float> mean(cells);
-    float lo = INFINITY, hi = -INFINITY;  // over all cells and steps
+    const bool causal = options.causal_mask;
+    float lo = INFINITY, hi = -INFINITY;  // over all allowed cells and steps
     for (size_t i = 0; i < cells; ++i) {
         double sum = 0;
+        const bool masked = is_masked(causal, int(i / size_t(cols)), int(i % size_t(cols)));
         for (const MapView& s : steps) {
             const float v = s.values[i];
             sum += v;
-            if (std::isfinite(v)) {
+            if (std::isfinite(v) && !masked) {
                 lo = std::min(lo, v);
                 hi = std::max(hi, v);
             }
@@ -48,13 +50,15 @@ Scene evolution(const Font& font, std::span<const MapView> steps,
         options.title.empty() ? "Attention over " + std::to_string(T) + " steps" : options.title;
     lens.x_label = options.x_label;
     lens.y_label = options.y_label;
-    const auto [mlo, mhi] = value_range(lens.map, false);
+    const auto [mlo, mhi] = value_range(lens.map, causal);
     lens.scale = make_scale(options.colormap, mlo, mhi, options.gamma);
+    lens.causal = causal;
 
     auto overlay = [&](Scene& scene, const LensLayout& L) {
         const float width = std::clamp(L.cell / 24, 0.5f, 1.5f);
         for (int r = 0; r < rows; ++r) {
             for (int c = 0; c < cols; ++c) {
+                if (is_masked(causal, r, c)) continue;
                 const size_t i = size_t(r) * size_t(cols) + size_t(c);
                 float a = lo, b = hi;
                 if (options.per_cell) {

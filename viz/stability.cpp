@@ -27,6 +27,7 @@ Scene stability(const Font& font, std::span<const MapView> runs,
     const double n = double(runs.size());
     std::vector<float> mean(cells), err(cells);
     float lo = INFINITY, hi = -INFINITY, max_err = 0;
+    const bool causal = options.causal_mask;
     for (size_t i = 0; i < cells; ++i) {
         double sum = 0, sum_sq = 0;
         for (const MapView& run : runs) sum += run.values[i];
@@ -36,6 +37,7 @@ Scene stability(const Font& font, std::span<const MapView> runs,
         mean[i] = float(m);
         err[i] = float(options.use_std ? sd : sd / std::sqrt(n));
         if (!std::isfinite(mean[i]) || !std::isfinite(err[i])) continue;
+        if (is_masked(causal, int(i / size_t(cols)), int(i % size_t(cols)))) continue;
         lo = std::min(lo, mean[i] - err[i]);
         hi = std::max(hi, mean[i] + err[i]);
         max_err = std::max(max_err, err[i]);
@@ -52,6 +54,7 @@ Scene stability(const Font& font, std::span<const MapView> runs,
     lens.y_label = options.y_label;
     // One norm over [min(mean - err), max(mean + err)], so the circles' colours stay on the bar.
     lens.scale = make_scale(options.colormap, lo, hi, options.gamma);
+    lens.causal = causal;
 
     auto overlay = [&](Scene& scene, const LensLayout& L) {
         if (!(max_err > 0)) return;
@@ -60,7 +63,9 @@ Scene stability(const Font& font, std::span<const MapView> runs,
                 const size_t i = size_t(r) * size_t(cols) + size_t(c);
                 const float e = err[i];
                 // err ~ 0: no circle (relative to the largest, so float noise does not draw dots).
-                if (!std::isfinite(e) || !std::isfinite(mean[i]) || e <= max_err * 1e-6f) continue;
+                if (!std::isfinite(e) || !std::isfinite(mean[i]) || e <= max_err * 1e-6f ||
+                    is_masked(causal, r, c))
+                    continue;
                 const float x0 = L.col_edges[size_t(c)], x1 = L.col_edges[size_t(c) + 1];
                 const float y0 = L.row_edges[size_t(r)], y1 = L.row_edges[size_t(r) + 1];
                 GradientCircleItem disc;
@@ -78,8 +83,9 @@ Scene stability(const Font& font, std::span<const MapView> runs,
     add_legend(scene, font,
                "Background: mean of " + std::to_string(runs.size()) + " runs. Circle radius ~ " +
                    (options.use_std ? "standard deviation" : "standard error") +
-                   "; centre to rim: mean - " + format_fixed(options.contrast, 1) +
-                   " err to mean + " + format_fixed(options.contrast, 1) + " err");
+                   "; centre to rim: mean - " + format_fixed(options.contrast, 1) + " " +
+                   (options.use_std ? "std" : "SE") + " to mean + " +
+                   format_fixed(options.contrast, 1) + " " + (options.use_std ? "std" : "SE"));
     return scene;
 }
 

@@ -390,14 +390,30 @@ void draw_cells(Scene& scene, const Lens& lens, const LensLayout& L) {
     }
 
     if (any_masked) {
-        // Hatch lines x - y = k (cell units) with k >= d + 1.5 stay inside the masked cells
-        // (col - row > d): parallel to the diagonal, half a cell clear of the staircase.
+        // Hatch lines x - y = k (cell units) parallel to the diagonal; masked cells are
+        // col - row > d. Lines with k > d + 1 stay inside masked cells all along; the first
+        // superdiagonal's lower-left halves (d < k < d + 1) get one short segment per row.
         const float d = float(lens.row_offset - lens.col_offset);
         const float step = std::max(6.0f / L.cell, 0.25f);
         const std::vector<float> col_breaks = size_breaks(L.top_col),
                                  row_breaks = size_breaks(L.top_row);
         scene.items.emplace_back(ClipBegin{L.grid_x, L.grid_y, L.grid_w, L.grid_h});
-        for (float k = d + 1.5f; k < float(cols); k += step) {
+        if (L.cell >= 8) {  // big cells only: the segments cost one item per row
+            for (float k = d + 1 - 0.5f * step; k > d + 1e-3f; k -= step) {
+                for (int r = 0; r < rows; ++r) {
+                    const int c = r + int(d) + 1;  // the row's first masked column
+                    if (c < 0 || c >= cols) continue;
+                    const float y0 = float(c) - k, y1 = float(r + 1);
+                    PolylineItem seg;
+                    seg.stroke = kHatch;
+                    seg.width = 1;
+                    seg.points = {{to_px(L.col_edges, float(c)), to_px(L.row_edges, y0)},
+                                  {to_px(L.col_edges, y1 + k), to_px(L.row_edges, y1)}};
+                    scene.items.emplace_back(std::move(seg));
+                }
+            }
+        }
+        for (float k = d + 1 + 0.5f * step; k < float(cols); k += step) {
             const float y_lo = std::max(0.0f, -k), y_hi = std::min(float(rows), float(cols) - k);
             if (y_hi - y_lo <= 1e-3f) continue;
             std::vector<float> ys{y_lo, y_hi};
@@ -585,10 +601,31 @@ void draw_colorbar(Scene& scene, const Font& font, const ColorScale& sc, float x
 
 void add_legend(Scene& scene, const Font& font, const std::string& text) {
     constexpr float size = 11;
-    scene.items.emplace_back(
-        TextItem{text, kMargin, scene.height, size, kDarkText, Anchor::Start, Baseline::Top});
-    scene.height += size * 1.3f + kMargin;
-    scene.width = std::max(scene.width, font.text_width(text, size) + 2 * kMargin);
+    // Wrapped at spaces to the figure's width (at least 320 px), so that a long caption adds
+    // lines, not a blank strip beside the plot; a word longer than a line stands alone.
+    const float width = std::max(scene.width - 2 * kMargin, 320.0f);
+    std::vector<std::string> lines(1);
+    size_t start = 0;
+    while (start <= text.size()) {
+        size_t end = text.find(' ', start);
+        if (end == std::string::npos) end = text.size();
+        const std::string word = text.substr(start, end - start);
+        std::string& line = lines.back();
+        const std::string joined = line.empty() ? word : line + " " + word;
+        if (line.empty() || font.text_width(joined, size) <= width) {
+            line = joined;
+        } else {
+            lines.push_back(word);
+        }
+        start = end + 1;
+    }
+    for (const std::string& line : lines) {
+        scene.items.emplace_back(
+            TextItem{line, kMargin, scene.height, size, kDarkText, Anchor::Start, Baseline::Top});
+        scene.height += size * 1.3f;
+        scene.width = std::max(scene.width, font.text_width(line, size) + 2 * kMargin);
+    }
+    scene.height += kMargin;
 }
 
 Scene single_panel(const Font& font, const Lens& lens, bool colorbar, const Overlay& overlay,

@@ -80,6 +80,7 @@ struct CompareOptions {
     float gamma = 1.5f;
     float scale = 1.0f;
     bool signed_colors = false;
+    bool causal_mask = false;  // the upper triangle masked (hatched, no circles), as in heatmap
     std::string title, first_name = "A", second_name = "B";
     std::string x_label = "Attended tokens (keys)";
     std::string y_label = "Attending tokens (queries)";
@@ -101,6 +102,7 @@ struct StabilityOptions {
     bool use_std = false;
     float contrast = 2.0f;
     bool from_white = false;
+    bool causal_mask = false;  // the upper triangle masked (hatched, no circles), as in heatmap
     std::string title;
     std::string x_label = "Attended tokens (keys)";
     std::string y_label = "Attending tokens (queries)";
@@ -115,6 +117,7 @@ struct EvolutionOptions {
     std::string colormap = "viridis";
     float gamma = 1.5f;
     bool per_cell = false;
+    bool causal_mask = false;  // the upper triangle masked (hatched, no sparklines), as in heatmap
     std::string title;
     std::string x_label = "Attended tokens (keys)";
     std::string y_label = "Attending tokens (queries)";

@@ -341,6 +341,8 @@ typedef struct hm_views_input {
     float expansion_threshold; /* regions: grow while the mean stays above this share (0.9) */
     int proximity_threshold;   /* regions: merge regions this close (2) ... */
     float merge_threshold;     /* ... whose means are within this ratio (0.6) */
+    bool causal_mask; /* every view: the upper triangle masked (hatched, left out of scales,
+                         circles and sparklines), as hm_matrix's causal_mask */
 } hm_views_input;
 HM_API hm_views_input hm_views_default_input(void);
 HM_API hm_status hm_render_views(const hm_views_input* input, const hm_render_params* params,

@@ -8,6 +8,7 @@
 #include "headmap/error.hpp"
 #include "tools/cli/commands.h"
 #include "tools/cli/view_common.h"
+#include "viz/views.h"
 
 namespace headmap::cli {
 namespace {
@@ -15,17 +16,18 @@ namespace {
 struct Picked {
     Maps maps;
     std::vector<float> values;  // (S, S)
-    std::string label;
+    std::string label;          // "<source> L<layer> H<head>"
+    std::string where;          // "L<layer> H<head>"
 };
 
 Picked pick(const Args& args, const std::string& layer, const std::string& head,
             const std::optional<std::string>& model, const std::optional<std::string>& text,
             const std::optional<std::string>& from) {
-    Picked p{load_maps(args, layer, args.flag("truncate"), model, text, from), {}, ""};
+    Picked p{load_maps(args, layer, args.flag("truncate"), model, text, from), {}, "", ""};
     if (p.maps.layers.size() != 1) throw Error("--layer takes one layer (got '" + layer + "')");
     p.values = select_map(p.maps, p.maps.layers.front(), head);
-    p.label = p.maps.name + " L" + std::to_string(p.maps.layers.front()) + " H" +
-              resolve_head(p.maps, head);
+    p.where = "L" + std::to_string(p.maps.layers.front()) + " H" + resolve_head(p.maps, head);
+    p.label = p.maps.name + " " + p.where;
     return p;
 }
 
@@ -62,20 +64,37 @@ int cmd_compare(const Args& args) {
         pick(args, args.get("layer2").value_or(layer), args.get("head2").value_or(head),
              args.get("model2"), args.get("text2"), args.get("from2"));
     require_same_size(a, b, "compare");
+    // Two texts of one model share its name: say which text each side is.
+    std::string first_label = a.label, second_label = b.label;
+    if (args.get("text2") && first_label == second_label) {
+        first_label += " (text 1)";
+        second_label += " (text 2)";
+    }
+    // Both texts' tokens on the axes: "first / second" where they differ.
+    std::vector<std::string> labels = a.maps.tokens;
+    if (b.maps.tokens.size() == labels.size() && b.maps.tokens != labels) {
+        for (size_t i = 0; i < labels.size(); ++i) {
+            if (b.maps.tokens[i] != labels[i])
+                labels[i] =
+                    viz::display_token(labels[i]) + " / " + viz::display_token(b.maps.tokens[i]);
+        }
+    }
     viz::CompareOptions o;
     o.colormap = colormap_option(args);
     o.gamma = gamma_option(args);
     o.scale = args.get_float("circle-scale", 0.01f, 100.0f).value_or(1.0f);
     o.signed_colors = args.flag("signed");
-    o.first_name = a.label;
-    o.second_name = b.label;
-    o.title = args.get("title").value_or(a.label + " vs " + b.label);
+    // Masked where both maps are causal (a causal map's upper triangle is zero by construction).
+    o.causal_mask = a.maps.causal && b.maps.causal;
+    o.first_name = first_label;
+    o.second_name = second_label;
+    o.title = args.get("title").value_or(first_label + " vs " + second_label);
     set_axis_labels(args, a.maps, o.x_label, o.y_label);
     const viz::MapView first{a.values, a.maps.seq, a.maps.seq};
     const viz::MapView second{b.values, b.maps.seq, b.maps.seq};
-    const viz::Scene scene =
-        args.flag("diff") ? viz::difference(font, first, second, a.maps.tokens, a.maps.tokens, o)
-                          : viz::compare(font, first, second, a.maps.tokens, a.maps.tokens, o);
+    const viz::Scene scene = args.flag("diff")
+                                 ? viz::difference(font, first, second, labels, labels, o)
+                                 : viz::compare(font, first, second, labels, labels, o);
     write_view(args, scene, font);
     return 0;
 }
@@ -106,6 +125,12 @@ std::vector<Picked> pick_series(const Args& args, const std::string& command, si
     return series;
 }
 
+bool all_causal(const std::vector<Picked>& series) {
+    for (const Picked& p : series)
+        if (!p.maps.causal) return false;
+    return true;
+}
+
 std::vector<viz::MapView> views_of(const std::vector<Picked>& series) {
     std::vector<viz::MapView> views;
     for (const Picked& p : series) views.push_back({p.values, p.maps.seq, p.maps.seq});
@@ -126,7 +151,9 @@ int cmd_stability(const Args& args) {
     o.gamma = gamma_option(args);
     o.use_std = args.flag("std");
     o.from_white = args.flag("from-white");
-    o.title = args.get("title").value_or("Stability over " + std::to_string(runs.size()) +
+    o.causal_mask = all_causal(runs);
+    o.title = args.get("title").value_or(runs.front().maps.name + " " + runs.front().where +
+                                         ": stability over " + std::to_string(runs.size()) +
                                          " runs (" + (o.use_std ? "std" : "standard error") + ")");
     set_axis_labels(args, runs.front().maps, o.x_label, o.y_label);
     const auto& tokens = runs.front().maps.tokens;
@@ -143,7 +170,9 @@ int cmd_evolution(const Args& args) {
     o.colormap = colormap_option(args);
     o.gamma = gamma_option(args);
     o.per_cell = args.flag("per-cell");
-    o.title = args.get("title").value_or("Evolution over " + std::to_string(steps.size()) +
+    o.causal_mask = all_causal(steps);
+    o.title = args.get("title").value_or(steps.front().maps.name + " " + steps.front().where +
+                                         ": evolution over " + std::to_string(steps.size()) +
                                          " checkpoints");
     set_axis_labels(args, steps.front().maps, o.x_label, o.y_label);
     const auto& tokens = steps.front().maps.tokens;
