@@ -9,21 +9,6 @@
 namespace headmap {
 namespace {
 
-uint32_t crc32(std::span<const std::byte> bytes, uint32_t crc = 0) {
-    static const std::array<uint32_t, 256> table = [] {
-        std::array<uint32_t, 256> t{};
-        for (uint32_t n = 0; n < 256; ++n) {
-            uint32_t c = n;
-            for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-            t[n] = c;
-        }
-        return t;
-    }();
-    crc = ~crc;
-    for (std::byte b : bytes) crc = table[(crc ^ uint32_t(b)) & 0xff] ^ (crc >> 8);
-    return ~crc;
-}
-
 void put16(std::vector<std::byte>& out, uint32_t v) {
     out.push_back(std::byte(v & 0xff));
     out.push_back(std::byte((v >> 8) & 0xff));
@@ -37,6 +22,21 @@ void put_name(std::vector<std::byte>& out, const std::string& name) {
 }
 
 }  // namespace
+
+uint32_t zip_crc32(std::span<const std::byte> bytes, uint32_t crc) {
+    static const std::array<uint32_t, 256> table = [] {
+        std::array<uint32_t, 256> t{};
+        for (uint32_t n = 0; n < 256; ++n) {
+            uint32_t c = n;
+            for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+            t[n] = c;
+        }
+        return t;
+    }();
+    crc = ~crc;
+    for (std::byte b : bytes) crc = table[(crc ^ uint32_t(b)) & 0xff] ^ (crc >> 8);
+    return ~crc;
+}
 
 NpzArray npz_floats(std::string name, std::vector<int64_t> shape, std::span<const float> values) {
     const auto bytes = std::as_bytes(values);
@@ -74,7 +74,7 @@ std::vector<std::byte> npz_bytes(std::span<const NpzArray> arrays, const std::st
             throw Error(where + ": arrays too large for a .npz without zip64 (use .npy)",
                         Status::OutOfRange);
         const std::string name = array.name + ".npy";
-        const uint32_t crc = crc32(member), size = uint32_t(member.size()),
+        const uint32_t crc = zip_crc32(member), size = uint32_t(member.size()),
                        offset = uint32_t(zip.size());
         // Local file header: stored (method 0), a fixed 1980-01-01 date for reproducible files.
         put32(zip, 0x04034b50), put16(zip, 20), put16(zip, 0), put16(zip, 0), put16(zip, 0);

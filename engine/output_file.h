@@ -60,6 +60,9 @@ NpzArray npz_floats(std::string name, std::vector<int64_t> shape, std::span<cons
 NpzArray npz_ints(std::string name, std::span<const int32_t> values);
 NpzArray npz_strings(std::string name, std::span<const std::string> utf8);
 
+// The zip (and PNG) CRC-32 of `bytes`, continuing from `crc`.
+uint32_t zip_crc32(std::span<const std::byte> bytes, uint32_t crc = 0);
+
 // Writes an uncompressed .npz (a zip of .npy files, as numpy.savez writes), atomically.
 void write_npz(const std::filesystem::path& path, std::span<const NpzArray> arrays);
 // The same archive's bytes; `where` names it in errors.

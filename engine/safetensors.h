@@ -120,6 +120,14 @@ void write_safetensors(const std::filesystem::path& path, std::span<const Tensor
 std::vector<TensorView> parse_safetensors_bytes(std::span<const std::byte> bytes,
                                                 const std::string& where,
                                                 const SafetensorsLimits& limits = {});
+// The same, with the header's "__metadata__" strings (the first of a repeated key).
+struct SafetensorsContents {
+    std::vector<TensorView> tensors;
+    std::map<std::string, std::string> metadata;
+};
+SafetensorsContents parse_safetensors_contents(std::span<const std::byte> bytes,
+                                               const std::string& where,
+                                               const SafetensorsLimits& limits = {});
 // The weight_map of a model.safetensors.index.json's text: (tensor, shard) pairs in file order,
 // the shard names unchecked. `where` names the file in errors.
 std::vector<std::pair<std::string, std::string>> parse_safetensors_index(

@@ -148,6 +148,7 @@ class HeaderReader {
         : data_(data), file_(file), limits_(limits) {}
 
     std::vector<TensorView> take() { return std::move(views_); }
+    std::map<std::string, std::string> take_metadata() { return std::move(metadata_); }
 
     bool scalar(const Scalar& value) {
         switch (state_) {
@@ -174,7 +175,10 @@ class HeaderReader {
         return true;
     }
     bool string(const std::string& text) {
-        if (state_ == State::Metadata) return true;  // a metadata value: checked, not kept
+        if (state_ == State::Metadata) {  // a metadata value: the first of a repeated key
+            metadata_.emplace(metadata_key_, text);
+            return true;
+        }
         if (state_ == State::Entry && field_ == Field::Dtype) {
             entry_.dtype_text = text;
             entry_.has_dtype = true;
@@ -258,6 +262,8 @@ class HeaderReader {
             if (name != "__metadata__" && ++tensors_ > limits_.max_tensors)
                 fail(file_ + ": the header lists more than " + std::to_string(limits_.max_tensors) +
                      " tensors" + limit_context(limits_));
+        } else if (state_ == State::Metadata) {
+            metadata_key_ = name;
         } else if (state_ == State::Entry) {
             field_ = name == "dtype"          ? Field::Dtype
                      : name == "shape"        ? Field::Shape
@@ -408,6 +414,8 @@ class HeaderReader {
     int skip_depth_ = 0;
     size_t tensors_ = 0;
     std::vector<TensorView> views_;
+    std::string metadata_key_;
+    std::map<std::string, std::string> metadata_;
 };
 
 // model.safetensors.index.json: {"metadata": ..., "weight_map": {tensor: shard, ...}}; every
@@ -510,6 +518,12 @@ SafetensorsLimits model_archive_limits(size_t weights, std::string context) {
 std::vector<TensorView> parse_safetensors_bytes(std::span<const std::byte> bytes,
                                                 const std::string& path,
                                                 const SafetensorsLimits& limits) {
+    return parse_safetensors_contents(bytes, path, limits).tensors;
+}
+
+SafetensorsContents parse_safetensors_contents(std::span<const std::byte> bytes,
+                                               const std::string& path,
+                                               const SafetensorsLimits& limits) {
     if (bytes.size() < 8) {
         fail(path + ": file of " + std::to_string(bytes.size()) +
              " bytes is too short for the 8-byte header length");
@@ -528,7 +542,10 @@ std::vector<TensorView> parse_safetensors_bytes(std::span<const std::byte> bytes
                                        static_cast<std::size_t>(header_length));
     HeaderReader reader(bytes.subspan(8 + header_length), path, limits);
     run_sax(header_text, reader, path + ": header");
-    return reader.take();
+    SafetensorsContents contents;
+    contents.tensors = reader.take();
+    contents.metadata = reader.take_metadata();
+    return contents;
 }
 
 std::vector<std::pair<std::string, std::string>> parse_safetensors_index(

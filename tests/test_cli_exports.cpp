@@ -106,3 +106,42 @@ TEST_CASE("export .npz, .safetensors and .json hold the same maps as .npy") {
             for (const auto& v : row) from_json.push_back(v.get<float>());
     CHECK(from_json == npy.values);
 }
+
+TEST_CASE("views and stats of a saved .safetensors export use its stored tokens") {
+    TempDir tmp;
+    const std::string saved = quote((tmp / "x.safetensors").string());
+    const std::string model = "--model " + quote(kTiny.string()) + " " + tok_opt();
+    const std::string npz = quote((tmp / "x.npz").string());
+    for (const std::string& out : {saved, npz}) {
+        const CommandResult exported =
+            run_cli("export " + model + " --text " + quote("Hello world again") + " --out " + out);
+        REQUIRE(exported.exit_code == 0);
+    }
+    const std::vector<std::string> commands = {
+        "heatmap --from " + npz + " --layer 0 --head 0 --title T --out " +
+            quote((tmp / "n.svg").string()),
+        "heatmap --from " + saved + " --layer 0 --head 0 --title T --out " +
+            quote((tmp / "h.svg").string()),
+        "stats --from " + saved + " --format json",
+        "heatmap --from " + saved + " --tokens " + quote("a b c") + " --layer 0 --head 0 --out " +
+            quote((tmp / "t.svg").string()),
+    };
+    const std::vector<CommandResult> results = run_many(commands);
+    for (size_t i = 0; i < commands.size(); ++i) {
+        CAPTURE(commands[i]);
+        INFO("stderr: ", results[i].err);
+        REQUIRE(results[i].exit_code == 0);
+    }
+    const std::string svg = read_file(tmp / "h.svg");
+    CHECK(read_file(tmp / "n.svg") == svg);  // the .npz export reads back the same
+    CHECK(contains(svg, ">Hello<"));
+    CHECK(contains(svg, ">\u2423world<"));
+    CHECK(contains(svg, ">\u2423again<"));
+    CHECK(!contains(svg, ">2<"));  // not the row numbers
+    // stats names the tokens (and so the hubs) by the stored tokens, not by row numbers.
+    CHECK(contains(results[2].out, "\"tokens\":[\"Hello\",\"\u0120world\",\"\u0120again\"]"));
+    // --tokens still overrides.
+    const std::string overridden = read_file(tmp / "t.svg");  // results[3]
+    CHECK(contains(overridden, ">b<"));
+    CHECK(!contains(overridden, "world"));
+}

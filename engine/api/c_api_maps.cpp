@@ -162,10 +162,12 @@ hm_status read_maps(std::span<const std::byte> bytes, const hm_read_params& p, c
             format = SavedMapsFormat::Npy;
         else if (p.format == HM_FORMAT_SAFETENSORS)
             format = SavedMapsFormat::Safetensors;
+        else if (p.format == HM_FORMAT_NPZ)
+            format = SavedMapsFormat::Npz;
         else if (p.format == HM_FORMAT_AUTO && path)
             format = saved_maps_format_for(path);
         if (!format)
-            throw Error(where + ": saved maps are .npy or .safetensors (set params->format)",
+            throw Error(where + ": saved maps are .npy, .npz or .safetensors (set params->format)",
                         Status::Unsupported);
         auto maps = std::make_unique<hm_maps>();
         maps->maps = read_saved_maps(

@@ -4,10 +4,13 @@
 #include <limits>
 
 #include "engine/analysis/analysis.h"
+#include "engine/capture/saved_metadata.h"
+#include "engine/capture/saved_npz.h"
 #include "engine/capture/selection.h"
 #include "engine/output_file.h"
 #include "engine/safetensors.h"
 #include "headmap/error.hpp"
+#include "tokenizer/utf8.h"
 
 namespace headmap {
 namespace {
@@ -136,6 +139,45 @@ bool has_causal_mask(std::span<const float> all, int seq) {
     return true;
 }
 
+// A headmap export's labels: tokens.npy, one-dimensional "<U{n}" (UTF-32, zero-padded).
+std::vector<std::string> npy_strings(const NpzMember& member, const std::string& where) {
+    const std::string inner = where + " array '" + member.name + "'";
+    const NpyArray array = parse_npy_array(member.data, inner);
+    if (array.descr.compare(0, 2, "<U") != 0 || array.shape.size() != 1)
+        throw Error(inner + ": dtype '" + array.descr + "' of shape " + shape_text(array.shape) +
+                    " (expected one-dimensional unicode labels, '<U{n}')");
+    const size_t count = size_t(array.shape[0]), width = array.data.size() / 4 / count;
+    std::vector<std::string> out(count);
+    for (size_t i = 0; i < count; ++i)
+        for (size_t k = 0; k < width; ++k) {
+            uint32_t cp;
+            std::memcpy(&cp, array.data.data() + 4 * (i * width + k), 4);
+            if (cp == 0) break;  // numpy pads with zeros
+            if (cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) cp = 0xfffd;
+            utf8::append_code_point(out[i], char32_t(cp));
+        }
+    return out;
+}
+
+// type_ids.npy: one-dimensional '<i4' or '<i8'; nullopt for anything else (not ours to judge).
+std::optional<std::vector<int64_t>> npy_ints(const NpzMember& member, const std::string& where) {
+    const NpyArray array = parse_npy_array(member.data, where + " array '" + member.name + "'");
+    if ((array.descr != "<i4" && array.descr != "<i8") || array.shape.size() != 1)
+        return std::nullopt;
+    const size_t item = array.descr == "<i4" ? 4 : 8, count = array.data.size() / item;
+    std::vector<int64_t> out(count);
+    for (size_t i = 0; i < count; ++i) {
+        if (item == 4) {
+            int32_t v;
+            std::memcpy(&v, array.data.data() + 4 * i, 4);
+            out[i] = v;
+        } else {
+            std::memcpy(&out[i], array.data.data() + 8 * i, 8);
+        }
+    }
+    return out;
+}
+
 }  // namespace
 
 size_t checked_element_count(std::span<const int64_t> shape, const std::string& where) {
@@ -153,7 +195,7 @@ size_t checked_element_count(std::span<const int64_t> shape, const std::string& 
     return count;
 }
 
-NpyData parse_npy(std::span<const std::byte> raw, const std::string& where) {
+NpyArray parse_npy_array(std::span<const std::byte> raw, const std::string& where) {
     const std::string_view bytes(reinterpret_cast<const char*>(raw.data()), raw.size());
     if (bytes.size() < 10 || bytes.compare(0, 6, "\x93NUMPY") != 0)
         throw Error(where + ": not a .npy file (missing the \\x93NUMPY magic)");
@@ -173,32 +215,53 @@ NpyData parse_npy(std::span<const std::byte> raw, const std::string& where) {
                     Status::Unsupported);
     }
     if (header_start + header_len > bytes.size()) throw Error(where + ": truncated .npy header");
-    const NpyHeader header =
-        parse_npy_header(std::string(bytes.substr(header_start, header_len)), where);
-    size_t element = 0;
-    bool half = false;
-    if (header.descr == "<f4") {
-        element = 4;
+    NpyHeader header = parse_npy_header(std::string(bytes.substr(header_start, header_len)), where);
+    // Item sizes of the dtypes headmap reads: maps (float32, float16), token types (int32,
+    // int64) and labels (numpy's fixed-width UTF-32 "<U{n}", n code points an item).
+    size_t item = 0;
+    if (header.descr == "<f4" || header.descr == "<i4") {
+        item = 4;
     } else if (header.descr == "<f2") {
-        element = 2, half = true;
-    } else {
+        item = 2;
+    } else if (header.descr == "<i8") {
+        item = 8;
+    } else if (header.descr.size() > 2 && header.descr.compare(0, 2, "<U") == 0 &&
+               header.descr.size() <= 7 &&
+               header.descr.find_first_not_of("0123456789", 2) == std::string::npos) {
+        item = 4 * size_t(std::stoul(header.descr.substr(2)));
+    }
+    if (item == 0)
         throw Error(where + ": unsupported dtype '" + header.descr +
                         "' (expected little-endian float32 '<f4' or float16 '<f2')",
                     Status::Unsupported);
-    }
     if (header.fortran_order)
         throw Error(where + ": Fortran-order arrays are not supported (expected C order)",
                     Status::Unsupported);
-    NpyData out;
-    out.shape = header.shape;
+    NpyArray out;
+    out.descr = std::move(header.descr);
+    out.shape = std::move(header.shape);
     const size_t count = checked_element_count(out.shape, where);
     const size_t data_start = header_start + header_len;
-    if (bytes.size() - data_start != count * element)
+    if (bytes.size() - data_start != count * item)  // count <= 2^34, item < 2^22: no overflow
         throw Error(where + ": holds " + std::to_string(bytes.size() - data_start) +
-                    " data bytes, expected " + std::to_string(count * element) + " for shape " +
+                    " data bytes, expected " + std::to_string(count * item) + " for shape " +
                     shape_text(out.shape));
+    out.data = raw.subspan(data_start);
+    return out;
+}
+
+NpyData parse_npy(std::span<const std::byte> raw, const std::string& where) {
+    const NpyArray array = parse_npy_array(raw, where);
+    const bool half = array.descr == "<f2";
+    if (array.descr != "<f4" && !half)
+        throw Error(where + ": unsupported dtype '" + array.descr +
+                        "' (expected little-endian float32 '<f4' or float16 '<f2')",
+                    Status::Unsupported);
+    NpyData out;
+    out.shape = array.shape;
+    const size_t count = array.data.size() / (half ? 2 : 4);
     out.values.resize(count);
-    const char* data = bytes.data() + data_start;
+    const auto* data = reinterpret_cast<const char*>(array.data.data());
     if (!half) {
         std::memcpy(out.values.data(), data, count * 4);  // '<f4' is the host's float layout
         return out;
@@ -222,6 +285,7 @@ std::optional<SavedMapsFormat> saved_maps_format_for(const std::filesystem::path
     const std::string ext = lower_extension(path);
     if (ext == ".npy") return SavedMapsFormat::Npy;
     if (ext == ".safetensors") return SavedMapsFormat::Safetensors;
+    if (ext == ".npz") return SavedMapsFormat::Npz;
     return std::nullopt;
 }
 
@@ -229,16 +293,47 @@ AttentionMaps read_saved_maps(std::span<const std::byte> bytes, SavedMapsFormat 
                               const SavedMapsOptions& options, const std::string& where) {
     AttentionMaps maps;
     std::vector<float> all;
+    std::optional<std::vector<std::string>> tokens;  // a headmap export's labels
+    std::optional<std::vector<int64_t>> type_ids;
     if (format == SavedMapsFormat::Npy) {
         NpyData data = parse_npy(bytes, where);
         adopt_shape(maps, data.shape, where);
         all = std::move(data.values);
+    } else if (format == SavedMapsFormat::Npz) {
+        const std::vector<NpzMember> members = parse_npz(bytes, where);
+        const auto find = [&](const std::string& wanted) -> const NpzMember* {
+            for (const NpzMember& m : members)
+                if (m.name == wanted + ".npy") return &m;
+            return nullptr;
+        };
+        std::string name = options.tensor;
+        if (name.empty()) {
+            if (find("attentions"))
+                name = "attentions";
+            else if (members.size() == 1 && members.front().name.ends_with(".npy"))
+                name = members.front().name.substr(0, members.front().name.size() - 4);
+            else
+                throw Error(where + " holds " + std::to_string(members.size()) +
+                                " arrays and none is named 'attentions' (name the array to read)",
+                            Status::BadArgument);
+        }
+        const NpzMember* member = find(name);
+        if (!member) throw Error(where + ": no array '" + name + "'", Status::BadArgument);
+        const std::string inner = where + " array '" + name + "'";
+        NpyData data = parse_npy(member->data, inner);
+        adopt_shape(maps, data.shape, inner);
+        all = std::move(data.values);
+        if (name == "attentions") {
+            if (const NpzMember* m = find("tokens")) tokens = npy_strings(*m, where);
+            if (const NpzMember* m = find("type_ids")) type_ids = npy_ints(*m, where);
+        }
     } else {
         // Exports hold one tensor and a few metadata strings (the tokens of 2^17 positions take
         // ~3 MB); other files of maps (a test's expected.safetensors) a few dozen tensors. The
         // format's own limits (100 MB) would let a hostile header cost seconds and ~300 MB.
         const SafetensorsLimits limits{16ull << 20, 4096, "the limit for saved maps"};
-        const std::vector<TensorView> tensors = parse_safetensors_bytes(bytes, where, limits);
+        const SafetensorsContents contents = parse_safetensors_contents(bytes, where, limits);
+        const std::vector<TensorView>& tensors = contents.tensors;
         std::string name = options.tensor;
         const auto find = [&](const std::string& wanted) -> const TensorView* {
             for (const TensorView& view : tensors)
@@ -259,6 +354,14 @@ AttentionMaps read_saved_maps(std::span<const std::byte> bytes, SavedMapsFormat 
         if (!view) throw Error(where + ": no tensor '" + name + "'", Status::BadArgument);
         adopt_shape(maps, view->shape, where + " tensor '" + name + "'");
         all = tensor_to_floats(*view);
+        // headmap's exports: "tokens" and "type_ids" as JSON lists (other files' metadata
+        // under those keys, if not such lists, is not ours and stays unread).
+        if (name == "attentions") {
+            if (auto it = contents.metadata.find("tokens"); it != contents.metadata.end())
+                tokens = json_string_list(it->second);
+            if (auto it = contents.metadata.find("type_ids"); it != contents.metadata.end())
+                type_ids = json_int_list(it->second);
+        }
     }
     // Every consumer trusts saved maps to be attention weights; NaN, infinities or negative
     // values would turn into NaN statistics or nonsense pictures.
@@ -275,6 +378,7 @@ AttentionMaps read_saved_maps(std::span<const std::byte> bytes, SavedMapsFormat 
                                all.begin() + std::ptrdiff_t(size_t(l + 1) * per_layer));
     }
     for (int i = 0; i < maps.seq; ++i) maps.tokens.push_back(std::to_string(i));
+    apply_export_labels(maps, std::move(tokens), type_ids, where);
     return maps;
 }
 

@@ -29,24 +29,35 @@ struct NpyData {
     std::vector<float> values;
 };
 NpyData parse_npy(std::span<const std::byte> bytes, const std::string& where);
+// Any .npy array of a dtype headmap reads ('<f4', '<f2', '<i4', '<i8', '<U{n}'), its data a view
+// into `bytes` of exactly shape x item size bytes.
+struct NpyArray {
+    std::string descr;
+    std::vector<int64_t> shape;
+    std::span<const std::byte> data;
+};
+NpyArray parse_npy_array(std::span<const std::byte> bytes, const std::string& where);
 
 // The .npy bytes of a float32 C-order array (format 1.0).
 std::vector<std::byte> npy_bytes(std::span<const int64_t> shape, std::span<const float> values);
 
-enum class SavedMapsFormat { Npy, Safetensors };
+enum class SavedMapsFormat { Npy, Safetensors, Npz };
 
-// The format of a saved-maps file by its extension, in any case (.npy, .safetensors); nullopt
+// The format of a saved-maps file by its extension, in any case (.npy, .safetensors, .npz); nullopt
 // for any other.
 std::optional<SavedMapsFormat> saved_maps_format_for(const std::filesystem::path& path);
 
 struct SavedMapsOptions {
-    // .safetensors: the tensor to read; empty: the only one, else one named "attentions".
+    // .safetensors (.npz): the tensor (member, without ".npy") to read; empty: the only one, else
+    // one named "attentions".
     std::string tensor;
     std::string layers = "all";  // the layers to keep (a selection, see selection.h)
 };
 
-// The maps of one file's bytes. Tokens are "0".."S-1" until set_tokens() names them; the maps
-// count as causal when every strict upper triangle is exactly 0.
+// The maps of one file's bytes. Tokens are the ones a headmap export stored (its .safetensors
+// metadata, its .npz's tokens.npy), else "0".."S-1" until set_tokens() names them; a sentence
+// pair's split comes from the stored token types. The maps count as causal when every strict upper
+// triangle is exactly 0.
 AttentionMaps read_saved_maps(std::span<const std::byte> bytes, SavedMapsFormat format,
                               const SavedMapsOptions& options, const std::string& where);
 

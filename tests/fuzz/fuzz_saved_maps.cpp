@@ -1,17 +1,18 @@
 // Fuzz target: saved maps read back from bytes (engine/capture/saved_maps.cpp's read_saved_maps,
-// which the CLI's --from and hm_maps_read_memory call), as .npy or .safetensors. The first byte
-// picks the format (bit 0) and a layer selection (bits 1-2); the rest is the file. Maps that read
+// which the CLI's --from and hm_maps_read_memory call), as .npy, .safetensors or .npz (with the
+// tokens and token types an export stores). The first byte picks the format (bit 0: .safetensors,
+// else .npy; bit 3: .npz) and a layer selection (bits 1-2); the rest is the file. Maps that read
 // get hostile labels (slices of the input: invalid UTF-8, control bytes, "##", "Ġ"), are merged
 // into words, and are exported in every format (.npy, .npz, .safetensors, .json); the .npy and
-// .safetensors exports must read back to the same values.
+// .npz and .safetensors exports must read back to the same values.
 #include <cstdint>
 #include <cstring>
 #include <string>
 
+#include "engine/analysis/words.h"
 #include "engine/capture/capture.h"
 #include "engine/capture/export.h"
 #include "engine/capture/saved_maps.h"
-#include "engine/analysis/words.h"
 #include "fuzz_support.h"
 
 namespace {
@@ -30,8 +31,9 @@ void check_reads_back(const std::vector<std::byte>& bytes, headmap::SavedMapsFor
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (size < 1) return 0;
     static const char* const kLayers[] = {"all", "0", "-1", "0,-1"};
-    const auto format =
-        data[0] & 1 ? headmap::SavedMapsFormat::Safetensors : headmap::SavedMapsFormat::Npy;
+    const auto format = data[0] & 8   ? headmap::SavedMapsFormat::Npz
+                        : data[0] & 1 ? headmap::SavedMapsFormat::Safetensors
+                                      : headmap::SavedMapsFormat::Npy;
     headmap::SavedMapsOptions options;
     options.layers = kLayers[(data[0] >> 1) & 3];
     headmap::AttentionMaps maps;
@@ -72,6 +74,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                 check_reads_back(bytes, headmap::SavedMapsFormat::Npy, maps.values);
             if (export_format == headmap::ExportFormat::Safetensors)
                 check_reads_back(bytes, headmap::SavedMapsFormat::Safetensors, maps.values);
+            if (export_format == headmap::ExportFormat::Npz)
+                check_reads_back(bytes, headmap::SavedMapsFormat::Npz, maps.values);
         }
         headmap::merge_into_words(maps, headmap::words::infer_family(maps.tokens));
     } catch (const headmap::Error&) {

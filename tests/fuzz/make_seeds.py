@@ -5,9 +5,11 @@ few hundred entries). Development time only; its output is committed. Python 3, 
 
     python3 tests/fuzz/make_seeds.py      # rewrites every corpus/<name>/seed-* file
 """
+import io
 import json
 import pathlib
 import struct
+import zipfile
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data"
@@ -255,7 +257,8 @@ def saved_maps_seeds():
     clear("saved_maps")
     causal = softmax_maps(2, 2, 4, True)
     full = softmax_maps(1, 3, 3, False)
-    # The first byte: bit 0 the format (0 .npy, 1 .safetensors), bits 1-2 the layer selection.
+    # The first byte: bit 0 the format (0 .npy, 1 .safetensors; bit 3 .npz), bits 1-2 the layer
+    # selection.
     write("saved_maps", "npy-all", bytes([0]) + npy((2, 2, 4, 4), causal))
     write("saved_maps", "npy-last", bytes([4]) + npy((2, 2, 4, 4), causal))
     write("saved_maps", "npy-heads", bytes([2]) + npy((3, 3, 3), full))
@@ -265,6 +268,32 @@ def saved_maps_seeds():
         {"format": "pt", "tokens": json.dumps(["##a", "\u0120b", "[CLS]", "<s>"]), "layers": "[0,1]", "heads": "[0,1]"}))
     write("saved_maps", "safetensors-two", bytes([7]) + safetensors(
         [("attentions", "F16", [1, 3, 3, 3], floats(full, "<e")), ("other", "BF16", [1], b"\x80\x3f")]))
+    write("saved_maps", "npz-export", bytes([8]) + npz({
+        "attentions": npy((2, 2, 4, 4), causal),
+        "tokens": npy_raw((4,), "<U5", "".join(t.ljust(5, "\0") for t in ["##a", "\u0120b", "[CLS]", "<s>"]).encode("utf-32-le")),
+        "type_ids": npy_raw((4,), "<i4", struct.pack("<4i", 0, 0, 1, 1))}))
+    write("saved_maps", "npz-numpy", bytes([8]) + (DATA / "saved" / "numpy_savez.npz").read_bytes())
+
+
+def npy_raw(shape, descr, data):
+    """A .npy of any dtype: the header as npy() writes it, then `data` as given."""
+    return _npy_header(shape, descr) + data
+
+
+def _npy_header(shape, descr):
+    shape_text = "(" + ", ".join(str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
+    header = "{'descr': '%s', 'fortran_order': False, 'shape': %s, }" % (descr, shape_text)
+    header += " " * (-(10 + len(header) + 1) % 64) + "\n"
+    return b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode()
+
+
+def npz(arrays):
+    """A stored zip of .npy members, as numpy.savez writes it."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as archive:
+        for name, data in arrays.items():
+            archive.writestr(name + ".npy", data)
+    return out.getvalue()
 
 
 def main():

@@ -49,7 +49,7 @@ std::vector<std::string> read_tokens(const std::string& spec) {
 Maps maps_from_file(const Args& args, const fs::path& path, const std::string& layer_selection) {
     const std::string where = "--from " + path.string();
     const std::optional<SavedMapsFormat> format = saved_maps_format_for(path);
-    if (!format) throw Error(where + ": unsupported file (expected .npy or .safetensors)");
+    if (!format) throw Error(where + ": unsupported file (expected .npy, .npz or .safetensors)");
     std::string why;
     const std::optional<std::string> bytes = read_regular_file(path, why);
     if (!bytes) throw Error(where + ": cannot read: " + why);

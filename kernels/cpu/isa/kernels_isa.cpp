@@ -192,8 +192,9 @@ void copy_at_least(const float* row, int keys, float floor, float* const* region
 
 // The bias/residual part of a projection's epilogue for one row of `width` columns, on the first
 // block of K; later blocks add their part. GELU runs after the last block (apply_gelu).
-inline void finish_row(float* __restrict o, const float* __restrict t, const float* bias, int width,
-                       Epilogue epilogue, bool first) {
+[[maybe_unused]] inline void finish_row(float* __restrict o, const float* __restrict t,
+                                        const float* bias, int width, Epilogue epilogue,
+                                        bool first) {
     if (!first) {
         for (int j = 0; j < width; ++j) o[j] += t[j];
     } else if (epilogue == Epilogue::Accumulate) {
