@@ -36,6 +36,9 @@ TEST_CASE("report: Markdown with the model, grid, top heads, rollout and one row
           "## Attention rollout", "## Modularity by layer", "## Statistics"})
         CHECK(contains(md, section));
     CHECK(contains(md, "| gpt2-tiny | 2 | 3 | 7 | causal (decoder) |"));
+    // The modularity note names its source, not a file number of this project's notes.
+    CHECK(!contains(md, "seed 004"));
+    CHECK(contains(md, "attention_viz"));
     // Every linked image exists and is a PNG; the grid, the rollout and at least the two focused
     // heads are linked.
     const std::regex link(R"(!\[[^\]]*\]\(([^)]+)\))");

@@ -245,7 +245,9 @@ int cmd_report(const Args& args) {
     for (size_t i = 0; i < modularity.size(); ++i) modularity[i].communities = std::move(found[i]);
     md +=
         "## Modularity by layer\n\nEach head's map as a weighted token graph (A + A^T) / 2; Q of "
-        "its Louvain communities (seed 004).\n\n![modularity](" +
+        "its Louvain communities (the modularity score of the attention_viz notebooks; Louvain "
+        "visits nodes in a fixed pseudo-random order, so a report is reproducible).\n\n"
+        "![modularity](" +
         image("modularity", modularity_chart(font, modularity, maps.layers,
                                              maps.name + ": modularity by layer")) +
         ")\n\n";
