@@ -738,3 +738,38 @@ TEST_CASE("a long caption wraps to the figure instead of widening it") {
     CHECK(caption_lines >= 2);
     check_inside(s);
 }
+
+TEST_CASE("long maps: the scale's top is clipped at a percentile, said on the bar") {
+    // A real encoder's long map: a first-token sink column of ~0.9 and a weak diagonal of 0.05.
+    // On a min-max scale the diagonal was near the bottom colour, the map one dark square.
+    const int n = 300;
+    std::vector<float> v(size_t(n) * n, 0.0002f);
+    for (int r = 0; r < n; ++r) {
+        v[size_t(r) * n] = 0.9f;
+        v[size_t(r) * n + size_t(r)] = 0.05f;
+    }
+    const Colormap cm = colormap("viridis");
+    HeatmapOptions o;
+    const Scene s = heatmap(font(), MapView{v, n, n}, {}, {}, o);
+    const auto cells = cells_of(s, n, n);
+    CHECK(cells[size_t(10) * n + 10]->fill == cm(1.0f));  // the diagonal at the top colour
+    CHECK(find_text(s, "top: 99.5th pct.") != nullptr);
+    check_inside(s);
+    // A fixed --vmax, --clip 100, or a short map: the plain maximum, no note.
+    o.vmax = 0.9f;
+    const Scene fixed = heatmap(font(), MapView{v, n, n}, {}, {}, o);
+    CHECK(cells_of(fixed, n, n)[size_t(10) * n + 10]->fill != cm(1.0f));
+    CHECK(find_text(fixed, "top: 99.5th pct.") == nullptr);
+    o.vmax.reset();
+    o.clip_percentile = 100;
+    CHECK(find_text(heatmap(font(), MapView{v, n, n}, {}, {}, o), "top: 99.5th pct.") == nullptr);
+    o.clip_percentile = 99.5f;
+    const std::vector<float> small(v.begin(), v.begin() + 64 * 64);
+    CHECK(find_text(heatmap(font(), MapView{small, 64, 64}, {}, {}, o), "top: 99.5th pct.") ==
+          nullptr);
+    // The grid of such maps, likewise.
+    const std::vector<int> ids{0};
+    const Scene g = grid(font(), v, ids, ids, n, GridOptions{});
+    CHECK(find_text(g, "top: 99.5th pct.") != nullptr);
+    check_inside(g);
+}

@@ -99,7 +99,12 @@ Scene grid(const Font& font, std::span<const float> maps, std::span<const int> l
         }
     }
     if (!(lo <= hi)) lo = hi = 0;
-    const ColorScale scale = make_scale(options.colormap, lo, hi, options.gamma);
+    std::string note;
+    if (seq > 64)
+        hi =
+            clipped_top(maps, seq, seq, options.causal_mask, lo, hi, options.clip_percentile, note);
+    ColorScale scale = make_scale(options.colormap, lo, hi, options.gamma);
+    scale.note = std::move(note);
 
     const float target = options.thumb > 0
                              ? options.thumb

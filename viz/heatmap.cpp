@@ -50,7 +50,13 @@ Lens lens_from_options(const MapView& map, std::span<const std::string> row_toke
     if (!(o.cell >= 0) || !std::isfinite(o.cell)) throw Error(v + ": cell size must be >= 0");
     auto [lo, hi] = value_range(map, o.causal_mask);
     if (o.vmin) lo = *o.vmin;
-    if (o.vmax) hi = *o.vmax;
+    std::string note;
+    if (o.vmax) {
+        hi = *o.vmax;
+    } else if (std::max(map.rows, map.cols) > o.length_threshold) {
+        hi = clipped_top(map.values, map.rows, map.cols, o.causal_mask, lo, hi, o.clip_percentile,
+                         note);
+    }
     if (!std::isfinite(lo) || !std::isfinite(hi) || ((o.vmin || o.vmax) && !(hi > lo))) {
         throw Error(v + ": vmin must be below vmax (got " + format_fixed(lo, 4) + " and " +
                     format_fixed(hi, 4) + ")");
@@ -72,6 +78,7 @@ Lens lens_from_options(const MapView& map, std::span<const std::string> row_toke
     lens.x_label = o.x_label;
     lens.y_label = o.y_label;
     lens.scale = make_scale(o.colormap, lo, hi, o.gamma);
+    lens.scale.note = std::move(note);
     lens.top = top_cells_at(map, o.top, o.causal_mask, 0, 0);
     lens.enlarged = o.enlarged_size;
     lens.regions = o.regions;

@@ -186,6 +186,41 @@ std::pair<float, float> value_range(const MapView& map, bool causal) {
     return lo <= hi ? std::pair{lo, hi} : std::pair{0.0f, 0.0f};
 }
 
+float value_percentile(std::span<const float> maps, int rows, int cols, bool causal,
+                       float percentile) {
+    const size_t per_map = size_t(rows) * size_t(cols);
+    if (per_map == 0 || maps.empty()) return NAN;
+    const size_t count = maps.size() / per_map;
+    size_t allowed = 0;  // per map
+    for (int r = 0; r < rows; ++r) allowed += size_t(causal ? std::min(cols, r + 1) : cols);
+    const size_t stride = std::max<size_t>(1, allowed * count >> 20);
+    std::vector<float> sample;
+    sample.reserve(allowed * count / stride + 1);
+    size_t k = 0;
+    for (size_t m = 0; m < count; ++m)
+        for (int r = 0; r < rows; ++r) {
+            const float* row = maps.data() + m * per_map + size_t(r) * size_t(cols);
+            const int end = causal ? std::min(cols, r + 1) : cols;
+            for (int c = 0; c < end; ++c, ++k)
+                if (k % stride == 0 && std::isfinite(row[c])) sample.push_back(row[c]);
+        }
+    if (sample.empty()) return NAN;
+    const double q = std::clamp(double(percentile), 0.0, 100.0) / 100.0;
+    const size_t at = std::min(sample.size() - 1, size_t(q * double(sample.size() - 1) + 0.5));
+    std::nth_element(sample.begin(), sample.begin() + ptrdiff_t(at), sample.end());
+    return sample[at];
+}
+
+float clipped_top(std::span<const float> maps, int rows, int cols, bool causal, float lo, float hi,
+                  float percentile, std::string& note) {
+    if (!(percentile > 0 && percentile < 100)) return hi;
+    const float top = value_percentile(maps, rows, cols, causal, percentile);
+    if (!(top > lo && top < hi)) return hi;
+    note = "top: " + format_fixed(percentile, percentile == std::round(percentile) ? 0 : 1) +
+           "th pct.";
+    return top;
+}
+
 bool is_light(Color c) {
     auto lin = [](uint8_t v) {
         const double s = v / 255.0;
@@ -561,7 +596,7 @@ std::vector<float> tick_values(const ColorScale& sc, int& decimals) {
 
 float colorbar_width(const Font& font, const ColorScale& scale) {
     int decimals = 2;
-    float w = 0;
+    float w = scale.note.empty() ? 0 : font.text_width(scale.note, kTickSize) - kBarWidth - 7;
     for (float v : tick_values(scale, decimals)) {
         w = std::max(w, font.text_width(format_fixed(v, decimals), kTickSize));
     }
@@ -588,6 +623,10 @@ void draw_colorbar(Scene& scene, const Font& font, const ColorScale& sc, float x
             RectItem{x, y + float(start) * px, kBarWidth, float(j - start) * px, run});
         start = j;
         run = c;
+    }
+    if (!sc.note.empty()) {
+        scene.items.emplace_back(
+            TextItem{sc.note, x, y - 4, kTickSize, kDarkText, Anchor::Start, Baseline::Bottom});
     }
     int decimals = 2;
     for (float v : tick_values(sc, decimals)) {

@@ -27,6 +27,7 @@ namespace headmap::viz::detail {
 struct ColorScale {
     std::vector<Color> lut;  // 256 entries
     float vmin = 0, vmax = 1, gamma = 1;
+    std::string note;             // drawn above the colour bar, e.g. how its top was chosen
     std::vector<int16_t> bucket;  // kBuckets entries
     static constexpr int kBuckets = 4096;
 
@@ -64,6 +65,14 @@ inline bool is_masked(bool causal, int row, int col) {
 }
 // Min and max over the finite values (allowed cells only under a causal mask); {0, 0} if none.
 std::pair<float, float> value_range(const MapView& map, bool causal);
+// The `percentile` (0..100) of the finite allowed cells of `maps` (row-major rows x cols maps, one
+// after another), from at most ~2^20 of them taken at a fixed stride; NaN if none.
+float value_percentile(std::span<const float> maps, int rows, int cols, bool causal,
+                       float percentile);
+// For a long map without a fixed top: the scale's top clipped to the percentile (when that is
+// inside the range), with the bar's note saying so. Returns the new top.
+float clipped_top(std::span<const float> maps, int rows, int cols, bool causal, float lo, float hi,
+                  float percentile, std::string& note);
 // Relative luminance (WCAG) > 0.408, seaborn's rule for dark annotation text.
 bool is_light(Color c);
 // Cell size for n tokens: about 640 px in all, 2..36 px a cell.

@@ -34,7 +34,11 @@ bool is_special_token(std::string_view token);
 struct HeatmapOptions {
     std::string colormap = "viridis";  // viridis, magma, Blues, Purples, Greys, RdBu (diverging)
     float gamma = 1.5f;                // power norm t = ((v - vmin) / (vmax - vmin))^gamma
-    std::optional<float> vmin, vmax;   // default: the map's min and max
+    std::optional<float> vmin, vmax;   // default: the map's min and max (see clip_percentile)
+    // Long maps (past length_threshold) without a vmax: the scale tops out at this percentile of
+    // the cells, said on the colour bar, so that a first-token sink column does not turn the rest
+    // into one dark colour (0 or 100: the maximum).
+    float clip_percentile = 99.5f;
     std::string title;
     std::string x_label = "Attended tokens (keys)";
     std::string y_label = "Attending tokens (queries)";
@@ -62,6 +66,7 @@ struct GridOptions {
     float thumb = 0;  // thumbnail size px (0: automatic)
     std::string title;
     bool causal_mask = false;
+    float clip_percentile = 99.5f;  // past 64 tokens, as HeatmapOptions::clip_percentile
     // Head ranking (grid --rank). The maps are drawn in the order given (a caller that sorts a
     // layer's heads passes them sorted); these only annotate. All empty: the plain grid.
     std::vector<std::string> column_labels;  // (heads) in place of "H<h>", e.g. "#1".."#n"

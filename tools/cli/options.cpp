@@ -113,6 +113,10 @@ const std::vector<Option>& option_table() {
          "look", kPicture},
         {"vmax", Float, "", "the map's maximum", "the value at the top of the colour scale", "look",
          kPicture},
+        {"clip", Float, "P", "99.5",
+         "past --length-threshold tokens (grid: 64) and without --vmax, the colour scale tops out "
+         "at this percentile of the cells, said on the bar (100: the maximum)",
+         "look grid", kPicture},
         {"length-threshold", Int, "", "64",
          "more tokens than N: sparse labels and no values in the cells", "look", kPicture},
         {"label-interval", Int, "", "0",
