@@ -232,3 +232,29 @@ TEST_CASE("titles say layer and head; two texts are told apart and both shown") 
     CHECK(contains(compare, "L0 H1 (text 2)"));
     CHECK(contains(compare, "\u2423cat / \u2423dog"));  // the second text's token beside the first
 }
+
+TEST_CASE("regions on real all-MiniLM-L6-v2 find structure, not only the [CLS] column") {
+    const fs::path minilm = kSourceDir / "weights" / "all-MiniLM-L6-v2";
+    REQUIRE_MESSAGE(fs::exists(minilm / "model.safetensors"), "run weights/fetch");
+    // On the raw map all five regions were single cells of the [CLS] column.
+    const std::string text = "The quick brown fox jumps over the lazy dog while the cat sleeps";
+    for (const char* where :
+         {"--layer 1 --head 3", "--layer 2 --head 0", "--layer 4 --head mean"}) {
+        CAPTURE(where);
+        const CommandResult r = run_cli("regions --model " + quote(minilm.string()) + " --text " +
+                                        quote(text) + " " + where);
+        INFO("stderr: ", r.err);
+        REQUIRE(r.exit_code == 0);
+        const nlohmann::json out = nlohmann::json::parse(r.out);
+        const int seq = 15;  // [CLS] + 13 words + [SEP]
+        REQUIRE(out["regions"].size() >= 3);
+        int off_sink = 0;
+        for (const auto& region : out["regions"]) {
+            const int r0 = region["rows"][0], r1 = region["rows"][1];
+            const int c0 = region["cols"][0], c1 = region["cols"][1];
+            CHECK(!(r0 == 0 && c0 == 0 && r1 == seq - 1 && c1 == seq - 1));  // not the whole map
+            off_sink += c1 > 0 ? 1 : 0;
+        }
+        CHECK(off_sink == int(out["regions"].size()));
+    }
+}

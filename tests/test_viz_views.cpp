@@ -773,3 +773,50 @@ TEST_CASE("long maps: the scale's top is clipped at a percentile, said on the ba
     CHECK(find_text(g, "top: 99.5th pct.") != nullptr);
     check_inside(g);
 }
+
+TEST_CASE("find_regions looks past sink columns; badges sit outside their boxes") {
+    // Every row gives 0.7 to token 0 (an encoder's [CLS]); the structure is a 3x3 block of 0.08
+    // at rows 10..12, columns 14..16, over a floor of 0.005.
+    const int n = 24;
+    std::vector<float> v(size_t(n) * n, 0.005f);
+    for (int r = 0; r < n; ++r) v[size_t(r) * n] = 0.7f;
+    for (int r = 10; r <= 12; ++r)
+        for (int c = 14; c <= 16; ++c) v[size_t(r) * n + size_t(c)] = 0.08f;
+    const MapView map{v, n, n};
+    RegionOptions o;
+    o.n_seeds = 3;
+    const std::vector<FoundRegion> found = find_regions(map, o);
+    REQUIRE(!found.empty());
+    bool block = false;
+    for (const FoundRegion& f : found) {
+        CHECK(f.cells.c0 > 0);  // nothing in the sink column
+        block =
+            block || (f.cells.r0 >= 10 && f.cells.r1 <= 12 && f.cells.c0 >= 14 && f.cells.c1 <= 16);
+    }
+    CHECK(block);
+    CHECK(found[0].mean == doctest::Approx(0.08f));  // the map's own values, not renormalised
+    o.skip_sinks = false;                            // IzzyViz's search: the sink column first
+    const std::vector<FoundRegion> raw = find_regions(map, o);
+    REQUIRE(!raw.empty());
+    CHECK(raw[0].cells.c1 == 0);
+
+    HeatmapOptions h;
+    h.cell = 20;
+    const Scene s = regions(font(), map, found, {}, {}, h);
+    const Color badge{255, 127, 14, 200};
+    int badges = 0;
+    for (const RectItem* r : items_of<RectItem>(s)) {
+        if (r->fill != badge) continue;
+        ++badges;
+        // Not over any region's box.
+        const auto cells = cells_of(s, n, n);
+        for (const FoundRegion& f : found) {
+            const float x0 = cells[size_t(f.cells.c0)]->x, y0 = cells[size_t(f.cells.r0) * n]->y;
+            const float x1 = cells[size_t(f.cells.c1)]->x + 20,
+                        y1 = cells[size_t(f.cells.r1) * n]->y + 20;
+            const bool apart = r->x >= x1 || r->x + r->w <= x0 || r->y >= y1 || r->y + r->h <= y0;
+            CHECK(apart);
+        }
+    }
+    CHECK(badges == int(found.size()));
+}

@@ -258,6 +258,7 @@ hm_status hm_render_views(const hm_views_input* input, const hm_render_params* p
             r.expansion_threshold = in.expansion_threshold;
             r.proximity_threshold = in.proximity_threshold;
             r.merge_threshold = in.merge_threshold;
+            r.skip_sinks = !in.keep_sinks;
             viz::HeatmapOptions o;
             o.colormap = colormap, o.gamma = p.gamma, o.title = title, o.colorbar = p.colorbar;
             o.causal_mask = in.causal_mask;

@@ -148,6 +148,24 @@ double score_of(const Sums& s, const Rect& a) {
     return m_in * (m_in / m_b) * (1 + size_factor);
 }
 
+// Sink columns: those taking, on average over the rows, at least max(0.2, 4 / cols) of a row's
+// attention (BERT's [CLS] and [SEP], GPT-2's first token). None when that would be half the map.
+std::vector<char> sink_columns(const MapView& map) {
+    std::vector<char> sink(size_t(map.cols), 0);
+    const double bar = std::max(0.2, 4.0 / map.cols);
+    int count = 0;
+    for (int c = 0; c < map.cols; ++c) {
+        double sum = 0;
+        for (int r = 0; r < map.rows; ++r)
+            if (std::isfinite(map.at(r, c))) sum += map.at(r, c);
+        if (sum / map.rows >= bar) sink[size_t(c)] = 1, ++count;
+    }
+    if (2 * count >= map.cols) std::fill(sink.begin(), sink.end(), 0);
+    return sink;
+}
+
+std::vector<FoundRegion> find_regions_on(const MapView& map, const RegionOptions& o);
+
 }  // namespace
 
 std::vector<FoundRegion> find_regions(const MapView& map, const RegionOptions& o) {
@@ -158,6 +176,27 @@ std::vector<FoundRegion> find_regions(const MapView& map, const RegionOptions& o
             "find regions: n_seeds must be >= 1, min_distance, proximity_threshold and max_rounds "
             ">= 0, expansion_threshold and merge_threshold > 0");
     }
+    const std::vector<char> sink = o.skip_sinks ? sink_columns(map) : std::vector<char>{};
+    if (std::find(sink.begin(), sink.end(), 1) == sink.end()) return find_regions_on(map, o);
+    // The search runs on the map with its sink columns left out (missing cells: they never
+    // seed and count as 0), so that structure among the other tokens is found at all. (Rows
+    // renormalised over the rest would lift the rows that gave the sink the most, and merge the
+    // whole remainder into one region.) Means are the map's own.
+    std::vector<float> rest(map.values.begin(), map.values.end());
+    for (int r = 0; r < map.rows; ++r)
+        for (int c = 0; c < map.cols; ++c)
+            if (sink[size_t(c)]) rest[size_t(r) * size_t(map.cols) + size_t(c)] = NAN;
+    std::vector<FoundRegion> found = find_regions_on(MapView{rest, map.rows, map.cols}, o);
+    const Sums sums(map);
+    for (FoundRegion& f : found) f.mean = float(mean_of(sums, f.cells));
+    std::stable_sort(found.begin(), found.end(),
+                     [](const FoundRegion& a, const FoundRegion& b) { return a.mean > b.mean; });
+    return found;
+}
+
+namespace {
+
+std::vector<FoundRegion> find_regions_on(const MapView& map, const RegionOptions& o) {
     constexpr int kMaxSteps = 3;  // IzzyViz's max_expansion_steps
     const Sums sums(map);
     const int rows = map.rows, cols = map.cols;
@@ -313,6 +352,8 @@ std::vector<FoundRegion> find_regions(const MapView& map, const RegionOptions& o
     return out;
 }
 
+}  // namespace
+
 Scene regions(const Font& font, const MapView& map, std::span<const FoundRegion> found,
               std::span<const std::string> row_tokens, std::span<const std::string> col_tokens,
               const HeatmapOptions& options) {
@@ -340,14 +381,18 @@ Scene regions(const Font& font, const MapView& map, std::span<const FoundRegion>
             box.stroke = kOrange;
             box.stroke_width = 2;
             scene.items.emplace_back(box);
-            // The label sits in the box's top-left corner, leaving its middle readable.
+            // The badge sits outside the box, over its top-left corner (under its bottom-left
+            // one for a box on the first row), so the cells it names stay visible; inside only
+            // when the box spans every row.
             std::string name = std::string("R").append(std::to_string(k + 1));
-            const float w = font.text_width(name, size, true);
-            scene.items.emplace_back(
-                RectItem{box.x + 1, box.y + 1, w + 4, size * 1.25f, kOrangeBox});
-            scene.items.emplace_back(TextItem{std::move(name), box.x + 3, box.y + 1 + 0.625f * size,
-                                              size, kWhite, Anchor::Start, Baseline::Middle, 0,
-                                              true});
+            const float bw = font.text_width(name, size, true) + 4, bh = size * 1.25f;
+            const float bx = std::max(L.grid_x, std::min(box.x, L.grid_x + L.grid_w - bw));
+            float by = box.y - bh - 1;
+            if (by < L.grid_y) by = box.y + box.h + 1;
+            if (by + bh > L.grid_y + L.grid_h) by = box.y + 1;
+            scene.items.emplace_back(RectItem{bx, by, bw, bh, kOrangeBox});
+            scene.items.emplace_back(TextItem{std::move(name), bx + 2, by + 0.5f * bh, size, kWhite,
+                                              Anchor::Start, Baseline::Middle, 0, true});
         }
     };
     return single_panel(font, lens, options.colorbar, overlay);

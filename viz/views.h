@@ -140,6 +140,10 @@ struct RegionOptions {
     int proximity_threshold = 2;
     float merge_threshold = 0.6f;
     int max_rounds = 20;
+    // Search without the sink columns (those taking >= max(0.2, 4 / S) of the rows' attention
+    // on average: [CLS], [SEP], GPT-2's first token); the regions' means are still the map's
+    // own. Off: IzzyViz's search on the raw map.
+    bool skip_sinks = true;
 };
 struct FoundRegion {
     CellRegion cells;

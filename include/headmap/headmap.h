@@ -343,6 +343,8 @@ typedef struct hm_views_input {
     float merge_threshold;     /* ... whose means are within this ratio (0.6) */
     bool causal_mask; /* every view: the upper triangle masked (hatched, left out of scales,
                          circles and sparklines), as hm_matrix's causal_mask */
+    bool keep_sinks;  /* regions: search the raw map, sink columns ([CLS], [SEP], the first
+                         token) included, as IzzyViz does; false: they are left out */
 } hm_views_input;
 HM_API hm_views_input hm_views_default_input(void);
 HM_API hm_status hm_render_views(const hm_views_input* input, const hm_render_params* params,

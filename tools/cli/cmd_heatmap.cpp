@@ -80,6 +80,7 @@ int cmd_regions(const Args& args) {
         args.get_float("expansion", 0.0f, 10.0f).value_or(ro.expansion_threshold);
     ro.proximity_threshold = args.get_int("proximity", ro.proximity_threshold, 0, 1 << 20);
     ro.merge_threshold = args.get_float("merge", 0.01f, 10.0f).value_or(ro.merge_threshold);
+    ro.skip_sinks = !args.flag("keep-sinks");
     const viz::MapView map{one.values, one.maps.seq, one.maps.seq};
     const std::vector<viz::FoundRegion> found = viz::find_regions(map, ro);
 

@@ -149,6 +149,10 @@ const std::vector<Option>& option_table() {
         {"out", Path, "FILE.png|svg|pdf", "none",
          "also draw the map with its regions (the JSON is printed either way)", "regions"},
         {"seeds", Int, "", "5", "regions to find (seed cells, 1..1000)", "regions"},
+        {"keep-sinks", Flag, "", "",
+         "search the raw map: sink columns ([CLS], [SEP], the first token; >= max(0.2, 4/S) of "
+         "the rows' attention on average) are otherwise left out, as IzzyViz does not",
+         "regions"},
         {"min-distance", Int, "", "2", "rows and columns between two seeds at least", "regions"},
         {"expansion", Float, "", "0.9",
          "a region grows while its score stays above this share of its peak (0..10)", "regions"},

@@ -80,8 +80,10 @@ void set_axis_labels(const Args& args, const Maps& maps, std::string& x_label,
 }
 
 std::string map_title(const Maps& maps, int layer, const std::string& head_spec) {
-    std::string head = head_spec == "mean"  ? "mean of " + std::to_string(maps.n_head) + " heads"
-                       : head_spec == "max" ? "max of " + std::to_string(maps.n_head) + " heads"
+    const std::string heads =
+        maps.n_head == 1 ? "its one head" : std::to_string(maps.n_head) + " heads";
+    std::string head = head_spec == "mean"  ? "mean of " + heads
+                       : head_spec == "max" ? "max of " + heads
                                             : "head " + head_spec;
     return maps.name + ": layer " + std::to_string(layer) + ", " + head;
 }
