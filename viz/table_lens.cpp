@@ -193,7 +193,7 @@ float value_percentile(std::span<const float> maps, int rows, int cols, bool cau
     const size_t count = maps.size() / per_map;
     size_t allowed = 0;  // per map
     for (int r = 0; r < rows; ++r) allowed += size_t(causal ? std::min(cols, r + 1) : cols);
-    const size_t stride = std::max<size_t>(1, allowed * count >> 20);
+    const size_t stride = std::max<size_t>(1, allowed * count >> 18);
     std::vector<float> sample;
     sample.reserve(allowed * count / stride + 1);
     size_t k = 0;

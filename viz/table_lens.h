@@ -66,7 +66,7 @@ inline bool is_masked(bool causal, int row, int col) {
 // Min and max over the finite values (allowed cells only under a causal mask); {0, 0} if none.
 std::pair<float, float> value_range(const MapView& map, bool causal);
 // The `percentile` (0..100) of the finite allowed cells of `maps` (row-major rows x cols maps, one
-// after another), from at most ~2^20 of them taken at a fixed stride; NaN if none.
+// after another), from at most ~2^18 of them taken at a fixed stride; NaN if none.
 float value_percentile(std::span<const float> maps, int rows, int cols, bool causal,
                        float percentile);
 // For a long map without a fixed top: the scale's top clipped to the percentile (when that is

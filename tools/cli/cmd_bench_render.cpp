@@ -92,6 +92,10 @@ int cmd_bench_render(const Args& args) {
     std::vector<std::string> tokens;
     for (int i = 0; i < S; ++i) tokens.push_back("Ġtok" + std::to_string(i));
     viz::HeatmapOptions options;
+    options.clip_percentile =
+        args.get_float("clip", 50.0f, 100.0f).value_or(options.clip_percentile);
+    viz::GridOptions grid_options;
+    grid_options.clip_percentile = options.clip_percentile;
     options.title = "bench";
     options.top = 10;
     const Timing heat = time_render(font, runs, [&] {
@@ -104,7 +108,7 @@ int cmd_bench_render(const Args& args) {
     for (int l = 0; l < L; ++l) layers.push_back(l);
     for (int h = 0; h < H; ++h) heads.push_back(h);
     const Timing grid = time_render(
-        font, runs, [&] { return viz::grid(font, all, layers, heads, GS, viz::GridOptions{}); });
+        font, runs, [&] { return viz::grid(font, all, layers, heads, GS, grid_options); });
     print("grid", "\"seq\": " + std::to_string(GS) + ", \"maps\": " + std::to_string(L * H), grid,
           font);
     return 0;

@@ -116,7 +116,7 @@ const std::vector<Option>& option_table() {
         {"clip", Float, "P", "99.5",
          "past --length-threshold tokens (grid: 64) and without --vmax, the colour scale tops out "
          "at this percentile of the cells, said on the bar (100: the maximum)",
-         "look grid", kPicture},
+         "look grid bench-render", kPicture},
         {"length-threshold", Int, "", "64",
          "more tokens than N: sparse labels and no values in the cells", "look", kPicture},
         {"label-interval", Int, "", "0",
