@@ -10,6 +10,9 @@
 #   HEADMAP_FUZZ_RUNS           stop each target after about this many executions (no limit)
 # Findings: <dir>/<name>/artifacts/{crash,leak,timeout,oom}-*; replay one with
 #   build-fuzz/bin/fuzz_<name> <file>
+# Never pause a campaign (SIGSTOP for a quiet benchmark): the input in flight outlives -timeout
+# and is kept as a timeout. Run it at nice 10 instead, and keep build-fuzz as it is meanwhile (its
+# fork-mode children start the binary afresh); tools/fuzz_build.sh takes HEADMAP_FUZZ_BUILD_DIR.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-600}
