@@ -100,7 +100,7 @@ Scene grid(const Font& font, std::span<const float> maps, std::span<const int> l
     }
     if (!(lo <= hi)) lo = hi = 0;
     std::string note;
-    if (seq > 64)
+    if (seq > kLongMapTokens)
         hi =
             clipped_top(maps, seq, seq, options.causal_mask, lo, hi, options.clip_percentile, note);
     ColorScale scale = make_scale(options.colormap, lo, hi, options.gamma);

@@ -31,6 +31,11 @@ std::string display_token(std::string_view token);
 // [CLS], [SEP], [PAD], <s>, </s>, <pad>, <|endoftext|>: drawn bold.
 bool is_special_token(std::string_view token);
 
+// Past this many tokens a map is "long": sparse labels, and a colour scale clipped at
+// kLongMapClipPercentile unless a top is given (heatmap's length_threshold defaults to it).
+inline constexpr int kLongMapTokens = 64;
+inline constexpr float kLongMapClipPercentile = 99.5f;
+
 struct HeatmapOptions {
     std::string colormap = "viridis";  // viridis, magma, Blues, Purples, Greys, RdBu (diverging)
     float gamma = 1.5f;                // power norm t = ((v - vmin) / (vmax - vmin))^gamma
@@ -38,7 +43,7 @@ struct HeatmapOptions {
     // Long maps (past length_threshold) without a vmax: the scale tops out at this percentile of
     // the cells, said on the colour bar, so that a first-token sink column does not turn the rest
     // into one dark colour (0 or 100: the maximum).
-    float clip_percentile = 99.5f;
+    float clip_percentile = kLongMapClipPercentile;
     std::string title;
     std::string x_label = "Attended tokens (keys)";
     std::string y_label = "Attending tokens (queries)";
@@ -46,7 +51,8 @@ struct HeatmapOptions {
     float enlarged_size = 1.8f;  // width of an enlarged row/column, in cells
     std::vector<CellRegion> regions;  // outlined rectangles
     bool causal_mask = false;         // draw the upper triangle as masked (hatched grey)
-    int length_threshold = 64;        // more tokens than this: sparse labels, no value annotations
+    int length_threshold =
+        kLongMapTokens;      // more tokens than this: sparse labels, no value annotations
     int label_interval = 0;  // long inputs: label every n-th token (0: as many as fit legibly)
     float cell = 0;          // cell size in px (0: chosen from the token count)
     bool colorbar = true;
@@ -66,7 +72,7 @@ struct GridOptions {
     float thumb = 0;  // thumbnail size px (0: automatic)
     std::string title;
     bool causal_mask = false;
-    float clip_percentile = 99.5f;  // past 64 tokens, as HeatmapOptions::clip_percentile
+    float clip_percentile = kLongMapClipPercentile;  // past kLongMapTokens, as in heatmap
     // Head ranking (grid --rank). The maps are drawn in the order given (a caller that sorts a
     // layer's heads passes them sorted); these only annotate. All empty: the plain grid.
     std::vector<std::string> column_labels;  // (heads) in place of "H<h>", e.g. "#1".."#n"

@@ -92,8 +92,7 @@ int cmd_bench_render(const Args& args) {
     std::vector<std::string> tokens;
     for (int i = 0; i < S; ++i) tokens.push_back("Ġtok" + std::to_string(i));
     viz::HeatmapOptions options;
-    options.clip_percentile =
-        args.get_float("clip", 50.0f, 100.0f).value_or(options.clip_percentile);
+    options.clip_percentile = clip_option(args);
     viz::GridOptions grid_options;
     grid_options.clip_percentile = options.clip_percentile;
     options.title = "bench";

@@ -21,7 +21,7 @@ viz::HeatmapOptions heatmap_options(const Args& args, const Maps& maps, int laye
     o.gamma = gamma_option(args);
     o.vmin = args.get_float("vmin", -1e9f, 1e9f);
     o.vmax = args.get_float("vmax", -1e9f, 1e9f);
-    o.clip_percentile = args.get_float("clip", 50.0f, 100.0f).value_or(o.clip_percentile);
+    o.clip_percentile = clip_option(args);
     o.title = args.get("title").value_or(map_title(maps, layer, head));
     set_axis_labels(args, maps, o.x_label, o.y_label);
     o.top = args.get_int("top", 0, 0, 1 << 20);
@@ -154,7 +154,7 @@ int cmd_grid(const Args& args) {
     for (size_t i = 0; i < n_thumbs; ++i) display[i] = i % n_heads;
     std::vector<double> values(n_thumbs);  // (layers, heads) the metric, unsorted
     viz::GridOptions o;
-    o.clip_percentile = args.get_float("clip", 50.0f, 100.0f).value_or(o.clip_percentile);
+    o.clip_percentile = clip_option(args);
     if (ranking) {
         for (size_t i = 0; i < n_thumbs; ++i) {
             const analysis::HeadStats s =

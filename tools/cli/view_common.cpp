@@ -50,6 +50,10 @@ float gamma_option(const Args& args) {
     return args.get_float("gamma", 0.05f, 20.0f).value_or(1.5f);
 }
 
+float clip_option(const Args& args) {
+    return args.get_float("clip", 50.0f, 100.0f).value_or(viz::kLongMapClipPercentile);
+}
+
 std::vector<viz::CellRegion> parse_regions(const std::vector<std::string>& texts, int seq) {
     std::vector<viz::CellRegion> regions;
     for (const std::string& text : texts) {

@@ -30,6 +30,8 @@ void reject_draw_options(const Args& args, const std::string& needs);
 
 std::string colormap_option(const Args& args);
 float gamma_option(const Args& args);
+// --clip P: the percentile long maps' colour scales top out at (HeatmapOptions::clip_percentile).
+float clip_option(const Args& args);
 
 // "r0,c0,r1,c1" cell rectangles (inclusive), each within seq x seq.
 std::vector<viz::CellRegion> parse_regions(const std::vector<std::string>& texts, int seq);
